@@ -1,0 +1,26 @@
+package exec
+
+import "errors"
+
+// Sentinel errors. server/errors.go maps each to its SQLSTATE; wrap them
+// with %w and context.
+var (
+	// ErrClosed: the engine or query is closed.
+	ErrClosed = errors.New("exec: closed")
+	// ErrNumericOverflow: integer arithmetic or sum overflowed (22003).
+	ErrNumericOverflow = errors.New("exec: integer out of range")
+	// ErrDivisionByZero: x / 0 or x % 0 on integers (22012).
+	ErrDivisionByZero = errors.New("exec: division by zero")
+	// ErrInvalidValue: a cast or function got a value it cannot convert (22P02).
+	ErrInvalidValue = errors.New("exec: invalid input value")
+	// ErrStreamExists: CREATE STREAM of an existing name (42P07).
+	ErrStreamExists = errors.New("exec: stream already exists")
+	// ErrUnknownStream: no stream of that name (42P01).
+	ErrUnknownStream = errors.New("exec: stream does not exist")
+	// ErrDecode: a record failed to decode under on_decode_error = 'fail' (22P02).
+	ErrDecode = errors.New("exec: record does not decode")
+	// ErrTooManyQueries: the engine's query limit is reached (53000).
+	ErrTooManyQueries = errors.New("exec: too many running queries")
+	// ErrStateLimit: a query's in-memory state exceeds its bound (53200).
+	ErrStateLimit = errors.New("exec: query state exceeds memory limit")
+)
