@@ -27,7 +27,16 @@ package planner
 //	                                // for row results the server appends the row count ("SELECT 5", "SHOW")
 //	    Schema *arrow.Schema        // nil when no rows
 //	    Rows   []arrow.RecordBatch  // a finite result; the caller releases each
-//	    Query  *exec.Query          // a continuous result; the caller must Close it
+//	    Stream Stream               // a continuous result; the caller must Close it
+//	}
+//
+//	// Stream is a continuous result (*exec.Query implements it).
+//	type Stream interface {
+//	    Schema() *arrow.Schema
+//	    // Next blocks for the next micro-batch's rows (caller releases);
+//	    // io.EOF when the query ended by LIMIT.
+//	    Next(ctx context.Context) (arrow.RecordBatch, error)
+//	    Close() error
 //	}
 //
 // Statements the server answers itself (session state): *sql.Set,
