@@ -1,0 +1,88 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedb/sluice/exec"
+	"github.com/sluicedb/sluice/sql"
+)
+
+func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arrow.DataType) error {
+	q, err := sql.Bind(p.catalog(), s, paramTypes)
+	if err != nil {
+		return err
+	}
+	if _, err := p.emitMode(q); err != nil {
+		return err
+	}
+	prep.query = q
+	prep.Params = paramsOf(q, paramTypes)
+	prep.Schema = outputSchema(q)
+	prep.Tag = "SELECT"
+	prep.Continuous = q.From.IsStream
+	return nil
+}
+
+func (p *Planner) executeSelect(ctx context.Context, prep *Prepared, params []any) (*Result, error) {
+	q := prep.query
+	if q.Limit == 0 {
+		return &Result{Tag: "SELECT", Schema: prep.Schema}, nil
+	}
+	spec, err := p.buildSpec(q, params)
+	if err != nil {
+		return nil, err
+	}
+	spec.SQL = prep.Stmt.Text()
+	spec.Kind = "push"
+	query, err := p.eng.StartQuery(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("start query: %w", err)
+	}
+	return &Result{Tag: "SELECT", Schema: query.Schema(), Stream: query}, nil
+}
+
+// outputSchema is the schema the client sees. A column that is a plain
+// reference to a stream column keeps that column's SQL type metadata (so a
+// VARCHAR stays character varying on the wire).
+func outputSchema(q *sql.Query) *arrow.Schema {
+	fields := make([]arrow.Field, len(q.Output))
+	for i, o := range q.Output {
+		fields[i] = arrow.Field{Name: o.Name, Type: o.Expr.Type(), Nullable: true}
+		if ref, ok := o.Expr.(*sql.ColumnRef); ok && !q.Aggregating() {
+			fields[i].Metadata = inputMetadata(q, ref.Index)
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+func inputMetadata(q *sql.Query, idx int) arrow.Metadata {
+	name := q.Input[idx].Name
+	if i := q.From.Schema.FieldIndices(name); len(i) > 0 {
+		return q.From.Schema.Field(i[0]).Metadata
+	}
+	return arrow.Metadata{}
+}
+
+// emitMode resolves EMIT against the query's shape.
+func (p *Planner) emitMode(q *sql.Query) (exec.EmitMode, error) {
+	switch {
+	case !q.Aggregating():
+		if q.Emit != sql.EmitDefault {
+			return 0, sql.Errorf(sql.CodeFeatureNotSupported, "EMIT applies only to aggregating queries")
+		}
+		return exec.EmitChanges, nil
+	case q.Window == nil:
+		if q.Emit == sql.EmitOnWindowClose {
+			return 0, sql.Errorf(sql.CodeFeatureNotSupported,
+				"EMIT ON WINDOW CLOSE needs a window in GROUP BY (TUMBLE, HOP or SESSION); a running aggregate uses EMIT CHANGES")
+		}
+		return exec.EmitChanges, nil
+	case q.Emit == sql.EmitChanges:
+		return exec.EmitChanges, nil
+	default:
+		return exec.EmitOnClose, nil
+	}
+}
