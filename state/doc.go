@@ -1,0 +1,47 @@
+// Package state is Sluice's durable storage: the catalog, the windowed state
+// of persistent queries and their checkpoints, kept in one Pebble database.
+// It knows nothing of SQL or Kafka: catalog values and checkpoint records are
+// opaque bytes that exec encodes, and window state is addressed by an
+// order-preserving key codec.
+//
+// # Keyspace layout
+//
+// The first byte of every key names its family, so the families never
+// interleave and a scan of one can never see another:
+//
+//	0x01 catalog      0x01 | str(kind) | str(name)                      → opaque definition
+//	0x02 window state 0x02 | str(query) | op u32 | end i64 | start i64 | group → opaque aggregate state
+//	0x03 checkpoint   0x03 | str(query)                                  → opaque record (offsets, sequence)
+//
+// str(s) writes s with each 0x00 byte escaped as 0x00 0xFF and a 0x00 0x01
+// terminator. The terminator sorts below any continuation, so the encoding
+// preserves string order and no encoded id is a prefix of another ("q1" and
+// "q10" never share a scan). Integers are big-endian; i64 has its sign bit
+// flipped so times before 1970 sort before later ones. Window end precedes
+// start so that [WindowKeyPrefix, WindowKeyUpperBound(watermark)) is exactly
+// the set of windows a watermark has closed, in closing order; the group key
+// bytes come last and unescaped (their order is their byte order). Times are
+// microseconds since the UNIX epoch.
+//
+// # Atomicity and durability
+//
+// A Batch commits atomically. A checkpoint is one Batch holding the window
+// state changes and the query's checkpoint record (Batch.SetCheckpoint),
+// committed with sync, so state and source offsets are never out of step.
+// Catalog writes are synced individually.
+//
+// # Goroutines and lifecycle
+//
+// The package starts no goroutines; Pebble runs its own flush and
+// compaction goroutines, which Store.Close stops. Store methods are safe for
+// concurrent use; Close waits for in-flight calls, then closes Pebble, and
+// every later call returns ErrClosed. Close reports batches that were never
+// committed or closed. Pebble's log lines go to Options.Logger (never
+// stderr).
+//
+// # Errors
+//
+// ErrNotFound for absent keys, ErrCorrupt for keys that do not decode in a
+// known prefix or Pebble corruption (server maps it to SQLSTATE XX001),
+// ErrClosed after Close.
+package state
