@@ -36,6 +36,9 @@ type OpStats struct {
 	LateRows   int64 // rows dropped from a window that had closed
 	StateBytes int64 // approximate bytes of state held
 	OpenGroups int64 // (window, group) entries held
+	// NullTimeRows counts rows dropped by a window aggregate because their
+	// event time was NULL (they belong to no window; not counted as late).
+	NullTimeRows int64
 }
 
 // buildOperator instantiates an operator for spec over input of schema in.

@@ -18,7 +18,9 @@ type Relation struct {
 }
 
 // Catalog resolves relation names for the binder. Names arrive as the user
-// wrote them after identifier folding (lower-cased unless quoted).
+// wrote them after identifier folding (lower-cased unless quoted); a
+// schema-qualified name arrives as "schema.name" ("sluice.queries"), except
+// that the default schema "public" is dropped.
 type Catalog interface {
 	// Relation returns the named relation, or ok=false when there is none.
 	Relation(name string) (rel *Relation, ok bool)
@@ -34,7 +36,8 @@ type Catalog interface {
 // GroupRef, AggRef and WindowBound only (a ColumnRef there is a bug).
 // Otherwise they reference input columns.
 type Query struct {
-	// From is the relation read.
+	// From is the relation read; nil for a SELECT without FROM, which
+	// yields one row of constant expressions.
 	From *Relation
 	// Input lists the columns of From the query reads, in the order
 	// ColumnRef.Index refers to; pseudo-columns appear by name ("_offset").
@@ -51,8 +54,11 @@ type Query struct {
 	Output  []OutputColumn
 	Having  Expr // nil when absent
 	OrderBy []OrderItem
-	Limit   int64 // -1 when absent
-	Emit    EmitMode
+	Limit   int64 // -1 when absent (or when LimitParam is set)
+	// LimitParam is set when LIMIT is a parameter ($n, typed INT8); the
+	// executor reads the limit from the bound parameter values.
+	LimitParam *Param
+	Emit       EmitMode
 	// NumParams is the number of $n parameters the query uses.
 	NumParams int
 }
@@ -122,7 +128,9 @@ type ColumnRef struct {
 // Literal is a constant. Value is nil (NULL), bool, int64, float64, string,
 // []byte, or for TIMESTAMP/TIMESTAMPTZ/DATE an int64 in the type's unit
 // (microseconds since the epoch, days for DATE). Integers of every width are
-// int64; REAL and DOUBLE are float64.
+// int64; REAL and DOUBLE are float64; NUMERIC is a decimal128.Num at the
+// type's scale; an INTERVAL constant (arrow Duration µs, only as the right
+// operand of TIMESTAMP ± INTERVAL) is int64 microseconds.
 type Literal struct {
 	Value any
 	T     arrow.DataType
@@ -183,7 +191,8 @@ type AggRef struct {
 	T     arrow.DataType
 }
 
-// WindowBound is window_start (End false) or window_end (End true), TIMESTAMP.
+// WindowBound is window_start (End false) or window_end (End true), TIMESTAMP
+// (microseconds, no time zone).
 type WindowBound struct{ End bool }
 
 func (e *ColumnRef) Type() arrow.DataType   { return e.T }
@@ -194,7 +203,7 @@ func (e *Cast) Type() arrow.DataType        { return e.T }
 func (e *Case) Type() arrow.DataType        { return e.T }
 func (e *GroupRef) Type() arrow.DataType    { return e.T }
 func (e *AggRef) Type() arrow.DataType      { return e.T }
-func (e *WindowBound) Type() arrow.DataType { return arrow.FixedWidthTypes.Timestamp_us }
+func (e *WindowBound) Type() arrow.DataType { return typeTimestamp }
 
 func (*ColumnRef) expr()   {}
 func (*Literal) expr()     {}

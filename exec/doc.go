@@ -1,0 +1,86 @@
+// Package exec is Sluice's micro-batch runtime: it keeps the stream
+// catalog, runs continuous queries over Kafka topics as a sequence of
+// micro-batches of Arrow record batches, tracks watermarks and delivers
+// each batch's results to the client.
+//
+// # Layers
+//
+// Operators (Operator, built from OpSpec by buildOperator): filter,
+// project, window assignment and aggregation, sort. They are plain method
+// calls on a batch: Push processes input, Flush ends a micro-batch at a
+// watermark. They start no goroutines and are not safe for concurrent use.
+//
+// Runtime (Engine, Query, driver, source, pipeline, watermarker): the
+// catalog and its persistence in state.Store, offset planning and reading
+// through ingest.Client, decoding through ingest.Decoder, the watermark,
+// batch timing, result delivery and statistics.
+//
+// # Operators
+//
+// TODO(lead): the operators engineer's paragraph goes here.
+//
+// # Goroutines and their lifecycle
+//
+// The Engine starts no goroutine. Each Query owns exactly one driver
+// goroutine, started by Engine.StartQuery. It ends when:
+//
+//  1. LIMIT is reached (Next then returns io.EOF, state "finished");
+//  2. a batch fails, or panics (the panic is recovered, its stack logged, and
+//     the query alone fails; state "failed", Next returns the error);
+//  3. Query.Close cancels it (Next returns an error wrapping ErrClosed);
+//  4. Engine.Close closes every running query, the same way;
+//  5. the ctx given to StartQuery ends (Next returns its cause).
+//
+// On the way out the driver closes its operators and decoder, removes the
+// query from the engine's running set and closes Query.done. Close waits
+// for that, then releases result batches nobody took. Every blocking step
+// of the driver (Kafka I/O, waiting for the consumer) observes its ctx, so
+// Close never waits for more than the operator call in progress.
+//
+// # A micro-batch
+//
+// The driver triggers a batch on each tick of Options.BatchInterval (the
+// first at once; a batch that overruns is followed at once by the next), or
+// with Options.ManualTrigger only inside Query.ProcessAllAvailable. A batch:
+//
+//  1. plans one offset range per partition, [next, min(end, next+cap)),
+//     where end is the partition's end offset now and cap is the smaller of
+//     Options.MaxRecordsPerPartition and max_rate_per_partition × the batch
+//     interval, when set. The first batch starts at the log start
+//     ('earliest') or the end offsets ('latest'); partitions that appear
+//     later are read from their log start;
+//  2. fetches exactly those ranges and decodes them into one record batch of
+//     SourceSpec.Columns. A record that does not decode is counted and
+//     skipped (on_decode_error 'skip') or fails the query with an error
+//     wrapping ErrDecode that names partition and offset ('fail');
+//  3. pushes the batch through the operators in order;
+//  4. advances the watermark (see watermarker for the exact rule: event
+//     time − delay, punctuations from Query.AdvanceWatermark, and idle
+//     timeout by the Clock; never backwards) and flushes every operator
+//     in order, the flushed output of one pushed into the next;
+//  5. concatenates everything the last operator emitted into one
+//     RecordBatch, truncates it to what LIMIT allows and queues it for
+//     Query.Next. Batches run by the ticker wait while a batch is already
+//     queued, so a slow client applies backpressure to reading rather than
+//     growing memory. Batches run inside ProcessAllAvailable never wait
+//     (the caller decided how much to process), so one goroutine can call
+//     ProcessAllAvailable and then drain Next;
+//  6. records its figures (QueryInfo, from Query.Info and Engine.Queries).
+//
+// # Arrow ownership
+//
+// Every buffer is allocated from Options.Allocator. The driver owns the
+// decoded batch of a micro-batch and releases it at the batch's end.
+// Operators do not take ownership of their input; what they emit is theirs
+// and released after emit returns, so the pipeline retains what it keeps.
+// A batch returned by Next belongs to the caller, who must Release it once.
+// Engine.Insert does not take ownership of its rows.
+//
+// # Catalog
+//
+// Streams are stored in the state catalog under kind "stream", one JSON
+// document per name (catalog.go), with Arrow types by name
+// (catalog_types.go) and field metadata such as "sql_type" kept. DROP
+// STREAM removes the definition only; the topic stays, and queries that
+// read the stream fail at their next batch with ErrUnknownStream.
+package exec

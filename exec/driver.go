@@ -1,0 +1,229 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// tickerOutboxBound is how many result batches the ticker's batches may
+// queue ahead of Next before the driver waits (backpressure: a slow client
+// slows reading from Kafka instead of growing memory).
+const tickerOutboxBound = 1
+
+// driver runs one query's micro-batches. It lives on the query's driver
+// goroutine, which owns everything in it.
+type driver struct {
+	q      *Query
+	eng    *Engine
+	stream string
+	clock  Clock
+	log    *slog.Logger
+	src    *source
+	wm     *watermarker
+	pipe   *pipeline
+	// manual: batches run only on ProcessAllAvailable requests.
+	manual   bool
+	interval time.Duration
+	// limit is the LIMIT (0 = none); delivered counts rows queued so far.
+	limit, delivered int64
+	// waiters are ticker-mode ProcessAllAvailable requests not yet satisfied.
+	waiters []*catchUpRequest
+}
+
+// run is the body of the driver goroutine. It ends when loop does, then
+// records the outcome, releases the source and operators, unregisters the
+// query and closes done, in that order.
+func (d *driver) run(ctx context.Context) {
+	defer close(d.q.done)
+	err := d.loopSafely(ctx)
+	d.finish(ctx, err)
+	d.src.close()
+	d.pipe.close()
+	d.eng.forget(d.q)
+}
+
+// loopSafely turns a panic in the loop into an error that fails only this
+// query.
+func (d *driver) loopSafely(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("query panicked", "query_id", d.q.id, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("exec: internal error in query %s: %v", d.q.id, r)
+		}
+	}()
+	return d.loop(ctx)
+}
+
+// loop triggers batches until the query ends: on each tick (the first batch
+// runs at once) or, with ManualTrigger, on each ProcessAllAvailable.
+func (d *driver) loop(ctx context.Context) error {
+	var tick <-chan time.Time
+	if !d.manual {
+		t := d.clock.NewTicker(d.interval)
+		defer t.Stop()
+		tick = t.C()
+		if err := d.batch(ctx, d.clock.Now()); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case at := <-tick:
+			if err := d.batch(ctx, at); err != nil {
+				return err
+			}
+			d.answerWaiters()
+		case req := <-d.q.reqs:
+			if err := d.catchUp(ctx, req); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// catchUp serves a ProcessAllAvailable request. With ManualTrigger it runs
+// batches until the end offsets read now are consumed (at least one batch);
+// with the ticker it registers the request, answered by answerWaiters.
+func (d *driver) catchUp(ctx context.Context, req *catchUpRequest) error {
+	at := d.clock.Now()
+	target, err := d.src.endOffsets(ctx)
+	if err != nil {
+		return err
+	}
+	req.target = target
+	if !d.manual {
+		d.waiters = append(d.waiters, req)
+		return nil
+	}
+	for {
+		if err := d.batch(ctx, at); err != nil {
+			return err
+		}
+		if d.src.caughtUp(target) {
+			req.reply <- nil
+			return nil
+		}
+		at = d.clock.Now()
+	}
+}
+
+// answerWaiters answers the registered requests whose targets are consumed;
+// each was registered before the batch that just ran.
+func (d *driver) answerWaiters() {
+	kept := d.waiters[:0]
+	for _, w := range d.waiters {
+		if d.src.caughtUp(w.target) {
+			w.reply <- nil
+			continue
+		}
+		kept = append(kept, w)
+	}
+	clear(d.waiters[len(kept):])
+	d.waiters = kept
+}
+
+// finish records how the query ended and logs one line with its figures.
+func (d *driver) finish(ctx context.Context, err error) {
+	state := StateFailed
+	switch {
+	case errors.Is(err, errLimitReached):
+		state = StateFinished
+	case ctx.Err() != nil:
+		// Errors of I/O cut short by the cancel say only "context
+		// canceled"; report why the query was cancelled instead.
+		state, err = StateCancelled, context.Cause(ctx)
+	default:
+		err = fmt.Errorf("exec: query %s: %w", d.q.id, err)
+	}
+	d.q.err = err
+	if state == StateFailed {
+		d.q.stats.end(state, err)
+	} else {
+		d.q.stats.end(state, nil)
+	}
+	info := d.q.stats.snapshot()
+	d.log.Info("query finished", "query_id", info.ID, "state", info.State,
+		"batches", info.Batches, "input_rows", info.InputRows, "output_rows", info.OutputRows,
+		"late_rows", info.LateRows, "decode_errors", info.DecodeErrors, "error", info.LastError)
+}
+
+// batch runs one micro-batch triggered at at: plan, read and decode, push
+// through the operators, advance the watermark, flush, deliver, record.
+func (d *driver) batch(ctx context.Context, at time.Time) error {
+	start := d.clock.Now()
+	if _, ok := d.eng.Stream(d.stream); !ok {
+		return fmt.Errorf("%w: %q was dropped", ErrUnknownStream, d.stream)
+	}
+	ranges, lag, err := d.src.plan(ctx)
+	if err != nil {
+		return err
+	}
+	in, rs, err := d.src.read(ctx, ranges)
+	if err != nil {
+		return err
+	}
+	defer in.Release()
+	if in.NumRows() > 0 {
+		if err := d.pipe.push(ctx, in); err != nil {
+			return err
+		}
+	}
+	wm := d.wm.advance(in, rs.records, d.q.punct.Load(), start)
+	if err := d.pipe.flush(ctx, wm); err != nil {
+		return err
+	}
+	out, err := d.pipe.take()
+	if err != nil {
+		return err
+	}
+	ops := d.pipe.stats()
+	st := batchStats{
+		inputRows: in.NumRows(), decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
+		lateRows: ops.LateRows, stateBytes: ops.StateBytes, watermark: wm, lag: lag,
+		processing: d.clock.Now().Sub(start), schedulingDelay: max(start.Sub(at), 0),
+	}
+	n, err := d.deliver(ctx, out)
+	st.outputRows = n
+	d.q.stats.record(st)
+	return err
+}
+
+// deliver queues out (which it takes ownership of; nil means no rows) for
+// Next, truncated to what LIMIT still allows. It returns the rows queued and
+// errLimitReached once LIMIT is met. Ticker batches wait while the outbox is
+// full; manual batches never wait (see outbox).
+func (d *driver) deliver(ctx context.Context, out arrow.RecordBatch) (int64, error) {
+	if out == nil {
+		return 0, d.limitErr()
+	}
+	if d.limit > 0 && d.delivered+out.NumRows() > d.limit {
+		cut := out.NewSlice(0, d.limit-d.delivered)
+		out.Release()
+		out = cut
+	}
+	bound := tickerOutboxBound
+	if d.manual {
+		bound = 0
+	}
+	n := out.NumRows()
+	if err := d.q.out.put(ctx, out, bound); err != nil {
+		return 0, err
+	}
+	d.delivered += n
+	return n, d.limitErr()
+}
+
+func (d *driver) limitErr() error {
+	if d.limit > 0 && d.delivered >= d.limit {
+		return errLimitReached
+	}
+	return nil
+}

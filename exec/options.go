@@ -1,0 +1,104 @@
+package exec
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/ingest"
+	"github.com/sluicedb/sluice/state"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchInterval      = time.Second
+	DefaultCheckpointInterval = 10 * time.Second
+	DefaultMaxQueries         = 256
+)
+
+// Options configures an Engine. NewEngine works on a copy and calls
+// EnsureDefaults then Validate; Store and Kafka are required.
+type Options struct {
+	// Allocator allocates every Arrow buffer the engine creates: decoded
+	// batches, operator state and results. Default memory.NewGoAllocator().
+	Allocator memory.Allocator
+	// Store persists the catalog (and, with checkpoints, query state).
+	// Required; the caller opens and closes it.
+	Store *state.Store
+	// Kafka reads and writes the streams' topics. Required; the caller owns it.
+	Kafka *ingest.Client
+	// BatchInterval is the micro-batch trigger period. Default 1s.
+	BatchInterval time.Duration
+	// CheckpointInterval is the period of checkpoints of persistent
+	// queries. Default 10s.
+	CheckpointInterval time.Duration
+	// MaxQueries bounds the queries running at once; StartQuery beyond it
+	// fails with ErrTooManyQueries. Default 256.
+	MaxQueries int
+	// Logger receives the engine's logs. Default: discard.
+	Logger *slog.Logger
+	// Clock is the time source. Default: the wall clock.
+	Clock Clock
+	// ManualTrigger turns the batch ticker off: batches run only inside
+	// Query.ProcessAllAvailable (tests and tools). Default false.
+	ManualTrigger bool
+	// MaxRecordsPerPartition caps the records read from one partition in
+	// one micro-batch. Default 0: no cap beyond the stream's
+	// max_rate_per_partition. Tests use 1 and 7 to check that results do
+	// not depend on batch boundaries.
+	MaxRecordsPerPartition int64
+
+	// private holds test knobs; never set outside the package.
+	private struct {
+		// buildOperator, when set, replaces buildOperator so that tests
+		// can drive the runtime with probe operators.
+		buildOperator operatorBuilder
+	}
+}
+
+// EnsureDefaults fills zero fields with their documented defaults.
+func (o *Options) EnsureDefaults() {
+	if o.Allocator == nil {
+		o.Allocator = memory.NewGoAllocator()
+	}
+	if o.BatchInterval == 0 {
+		o.BatchInterval = DefaultBatchInterval
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if o.MaxQueries == 0 {
+		o.MaxQueries = DefaultMaxQueries
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	if o.private.buildOperator == nil {
+		o.private.buildOperator = buildOperator
+	}
+}
+
+// Validate reports options that cannot work. Call EnsureDefaults first.
+func (o *Options) Validate() error {
+	switch {
+	case o.Store == nil:
+		return errors.New("exec: options: Store is required")
+	case o.Kafka == nil:
+		return errors.New("exec: options: Kafka is required")
+	case o.BatchInterval < 0:
+		return errors.New("exec: options: negative BatchInterval")
+	case o.CheckpointInterval < 0:
+		return errors.New("exec: options: negative CheckpointInterval")
+	case o.MaxQueries < 0:
+		return errors.New("exec: options: negative MaxQueries")
+	case o.MaxRecordsPerPartition < 0:
+		return errors.New("exec: options: negative MaxRecordsPerPartition")
+	}
+	return nil
+}
