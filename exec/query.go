@@ -72,6 +72,16 @@ func (q *Query) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if b, ok := q.out.tryTake(); ok {
 			return b, nil
 		}
+		// An ended query reports its end even to a caller whose ctx is
+		// done, so draining with a cancelled ctx sees io.EOF after LIMIT.
+		select {
+		case <-q.done:
+			if b, ok := q.out.tryTake(); ok {
+				return b, nil
+			}
+			return nil, q.endErr()
+		default:
+		}
 		select {
 		case <-q.out.ready:
 		case <-q.done:

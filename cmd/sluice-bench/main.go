@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// config is the parsed command line.
+type config struct {
+	events        int64
+	bin           string
+	batchInterval time.Duration
+	partitions    int
+	seed          uint64
+	eventRate     float64
+	timeout       time.Duration
+	keep          bool
+}
+
+func parseFlags(args []string, usage io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("sluice-bench", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Int64Var(&c.events, "events", 100_000, "number of bid `records` to preload and process")
+	fs.StringVar(&c.bin, "bin", "./bin/sluice", "server `binary` to benchmark")
+	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "server --batch-interval")
+	fs.IntVar(&c.partitions, "partitions", 2, "`partitions` of the bids topic")
+	fs.Uint64Var(&c.seed, "seed", 0, "Nexmark generator `seed`")
+	fs.Float64Var(&c.eventRate, "event-rate", 10e6, "Nexmark `events` per second of event time (all kinds; fixes the span)")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this `duration` (whole run)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory and server log")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	case c.events <= 0:
+		return config{}, fmt.Errorf("-events must be positive, got %d", c.events)
+	case c.batchInterval <= 0:
+		return config{}, fmt.Errorf("-batch-interval must be positive, got %s", c.batchInterval)
+	case c.partitions <= 0:
+		return config{}, fmt.Errorf("-partitions must be positive, got %d", c.partitions)
+	case c.eventRate <= 0:
+		return config{}, fmt.Errorf("-event-rate must be positive, got %g", c.eventRate)
+	case c.timeout <= 0:
+		return config{}, fmt.Errorf("-timeout must be positive, got %s", c.timeout)
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sluice-bench:", err)
+		os.Exit(2)
+	}
+	// Ctrl-C cancels ctx; run then stops the server on its way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = run(ctx, cfg, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sluice-bench: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+// run is one benchmark: start the server, preload, time the query, stop
+// the server, check and print. The server is killed on every return path.
+func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "sluice-bench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer func() {
+		if cfg.keep {
+			fmt.Fprintln(progress, "kept", dir)
+		} else if rerr := os.RemoveAll(dir); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
+		}
+	}()
+
+	srv, err := startServer(cfg.bin, dir, cfg.batchInterval)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		srv.kill()
+		if err != nil {
+			srv.printLogTail(progress, 30)
+		}
+	}()
+	fmt.Fprintf(progress, "server pid %d: pg %s, kafka %s, metrics %s\n", srv.pid(), srv.pgAddr, srv.kafkaAddr, srv.metricsAddr)
+	if err := srv.waitHealthy(ctx); err != nil {
+		return err
+	}
+
+	conn, err := connect(ctx, srv.pgAddr)
+	if err != nil {
+		return err
+	}
+	// The query is cancelled before the server stops, so Close only sends
+	// Terminate; its error would change nothing.
+	defer func() { _ = conn.Close(context.Background()) }()
+	if err := execDDL(ctx, conn, createStream(cfg.partitions)); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(progress, "preloading %d bids...\n", cfg.events)
+	load, err := preload(ctx, srv.kafkaAddr, cfg)
+	if err != nil {
+		return err
+	}
+	waited, idle, err := settle(ctx, srv.pid())
+	if err != nil {
+		return err
+	}
+	if !idle {
+		fmt.Fprintf(progress, "warning: server still busy %.1fs after the preload; timing anyway\n", waited.Seconds())
+	}
+	fmt.Fprintf(progress, "preloaded in %.2fs, server idle after %.1fs more; running the query\n",
+		load.elapsed.Seconds(), waited.Seconds())
+
+	res, err := measure(ctx, conn, srv, load.lastWindowEnd)
+	if err != nil {
+		return err
+	}
+	// The figures are printed even if the stop or the check fails: they
+	// help to tell why.
+	stopErr := srv.stop(ctx)
+	report(out, cfg, load, res)
+	if res.sumBids != load.bids {
+		return errors.Join(stopErr, fmt.Errorf("sum(bids) over the results is %d, but %d bids were produced",
+			res.sumBids, load.bids))
+	}
+	return stopErr
+}
