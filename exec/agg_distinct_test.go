@@ -53,7 +53,7 @@ func TestKeyEncodingOrder(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fb := array.NewFloat64Builder(mem)
-	fb.AppendValues([]float64{math.Inf(-1), -2.5, -0.0, 0, 1e-300, 3, math.Inf(1)}, nil)
+	fb.AppendValues([]float64{math.Inf(-1), -2.5, math.Copysign(0, -1), 0, 1e-300, 3, math.Inf(1)}, nil)
 	fb.AppendNull()
 	sb := array.NewStringBuilder(mem)
 	sb.AppendValues([]string{"", "a", "a\x00", "a\x00b", "ab", "b", "bb", "c"}, nil)

@@ -60,11 +60,9 @@ func (e *keyEncoder) encode(n int, prefix []int64, cols []arrow.Array) error {
 	}
 	e.buf = e.buf[:total]
 	copy(e.pos, e.offs[:n])
-	if prefix != nil {
-		for i, p := range prefix {
-			binary.BigEndian.PutUint64(e.buf[e.pos[i]:], uint64(p)^(1<<63))
-			e.pos[i] += 8
-		}
+	for i, p := range prefix {
+		binary.BigEndian.PutUint64(e.buf[e.pos[i]:], uint64(p)^(1<<63))
+		e.pos[i] += 8
 	}
 	for _, c := range cols {
 		writeKeyCol(e.buf, e.pos, c)

@@ -17,7 +17,29 @@
 //
 // # Operators
 //
-// TODO(lead): the operators engineer's paragraph goes here.
+// Filter, project and sort work on one batch at a time with vectorised
+// kernels over the raw value buffers and validity bitmaps; literals are
+// read in place rather than expanded into columns. CASE and coalesce
+// evaluate a branch only on the rows that reach it, so
+// CASE WHEN x = 0 THEN 0 ELSE 10 / x END cannot divide by zero.
+//
+// The window aggregate works in two stages. It cuts event time into panes
+// of gcd(size, slide) and pre-aggregates each batch in a hash table keyed
+// by (pane, encoded group key): Pebble and Go maps stay off the per-row
+// path. Then it merges each pane's partial result once into every window
+// that contains the pane, in a map of (window start, key) to a slot in
+// column-wise accumulators. SESSION groups a batch's rows by key, cuts
+// sessions at the gap and merges them with the overlapping open sessions.
+// Flush emits the closed windows in (end, start, key) order, or the
+// changed groups for EMIT CHANGES, and frees closed windows. Group keys
+// are encoded so that their bytes sort like the SQL values (NULLs last)
+// and decode back when results are emitted.
+//
+// Conventions: timestamp ± BIGINT means microseconds (the binder lowers
+// INTERVAL constants to that); arithmetic on NUMERIC runs in float64 and
+// is cast back; a row is late for a window whose end was at or below the
+// watermark of the previous Flush, and a HOP row late for several windows
+// counts once in LateRows.
 //
 // # Goroutines and their lifecycle
 //

@@ -22,7 +22,7 @@ type colExpr struct {
 func Col(index int, t arrow.DataType) Expr { return &colExpr{idx: index, t: t} }
 
 func (c *colExpr) DataType() arrow.DataType { return c.t }
-func (c *colExpr) String() string           { return "$" + strconv.Itoa(c.idx) }
+func (c *colExpr) String() string           { return "#" + strconv.Itoa(c.idx) }
 
 func (c *colExpr) Eval(_ context.Context, _ memory.Allocator, b arrow.RecordBatch) (arrow.Array, error) {
 	if c.idx < 0 || c.idx >= int(b.NumCols()) {

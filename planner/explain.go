@@ -12,8 +12,14 @@ import (
 var explainSchema = arrow.NewSchema(textFields("QUERY PLAN"), nil)
 
 func (p *Planner) executeExplain(prep *Prepared, params []any) (*Result, error) {
+	if prep.query.From == nil {
+		return p.finite("EXPLAIN", explainSchema, [][]any{{"Result (one row, no source)"}})
+	}
 	spec, err := p.buildSpec(prep.query, params)
 	if err != nil {
+		return nil, err
+	}
+	if spec.Limit, err = limitOf(prep.query, params); err != nil {
 		return nil, err
 	}
 	var rows [][]any
@@ -23,30 +29,40 @@ func (p *Planner) executeExplain(prep *Prepared, params []any) (*Result, error) 
 	return p.finite("EXPLAIN", explainSchema, rows)
 }
 
-// Explain renders a physical plan as an indented tree, source first, one
-// operator per line.
+// Explain renders a physical plan as a tree in PostgreSQL's order: the
+// operator that produces the result first, the source last. Column
+// references are #i, the i-th column of the operator's input (for the
+// operators after WindowAgg: window_start, window_end, keys, aggregates).
 func Explain(spec *exec.QuerySpec) string {
+	lines := make([]string, 0, len(spec.Ops)+2)
+	if spec.Limit > 0 {
+		lines = append(lines, fmt.Sprintf("Limit %d", spec.Limit))
+	}
+	for i := len(spec.Ops) - 1; i >= 0; i-- {
+		lines = append(lines, explainOp(spec.Ops[i]))
+	}
+	lines = append(lines, explainSource(spec.Source))
 	var b strings.Builder
-	src := spec.Source
-	cols := make([]string, len(src.Columns))
-	for i, c := range src.Columns {
-		cols[i] = c.Name
-	}
-	fmt.Fprintf(&b, "Source %s decode=[%s]", src.Stream, strings.Join(cols, ", "))
-	if src.EventTimeCol >= 0 {
-		fmt.Fprintf(&b, " event_time=%s watermark_delay=%s", cols[src.EventTimeCol], src.WatermarkDelay)
-	}
-	b.WriteByte('\n')
-	for i, op := range spec.Ops {
-		b.WriteString(strings.Repeat("  ", i+1))
-		b.WriteString("-> ")
-		b.WriteString(explainOp(op))
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString(strings.Repeat("  ", i-1) + "  -> ")
+		}
+		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	if spec.Limit > 0 {
-		fmt.Fprintf(&b, "%s-> Limit %d\n", strings.Repeat("  ", len(spec.Ops)+1), spec.Limit)
-	}
 	return b.String()
+}
+
+func explainSource(src exec.SourceSpec) string {
+	cols := make([]string, len(src.Columns))
+	for i, c := range src.Columns {
+		cols[i] = fmt.Sprintf("#%d %s", i, c.Name)
+	}
+	s := fmt.Sprintf("Source %s decode=[%s]", src.Stream, strings.Join(cols, ", "))
+	if src.EventTimeCol >= 0 {
+		s += fmt.Sprintf(" event_time=#%d watermark_delay=%s", src.EventTimeCol, src.WatermarkDelay)
+	}
+	return s
 }
 
 func explainOp(op exec.OpSpec) string {

@@ -16,9 +16,6 @@ func (p *Planner) buildSpec(q *sql.Query, params []any) (*exec.QuerySpec, error)
 	}
 	c := &converter{params: params}
 	spec := &exec.QuerySpec{Source: sourceSpec(q, def), Output: outputSchema(q)}
-	if q.Limit > 0 {
-		spec.Limit = q.Limit
-	}
 	if q.Where != nil {
 		spec.Ops = append(spec.Ops, &exec.FilterSpec{Pred: c.expr(q.Where)})
 	}

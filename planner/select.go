@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sluicedb/sluice/exec"
 	"github.com/sluicedb/sluice/sql"
@@ -22,18 +23,28 @@ func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arro
 	prep.Params = paramsOf(q, paramTypes)
 	prep.Schema = outputSchema(q)
 	prep.Tag = "SELECT"
-	prep.Continuous = q.From.IsStream
+	prep.Continuous = q.From != nil && q.From.IsStream
 	return nil
 }
 
 func (p *Planner) executeSelect(ctx context.Context, prep *Prepared, params []any) (*Result, error) {
 	q := prep.query
-	if q.Limit == 0 {
+	if q.From == nil {
+		return p.constantSelect(ctx, prep, params)
+	}
+	limit, err := limitOf(q, params)
+	if err != nil {
+		return nil, err
+	}
+	if limit == 0 {
 		return &Result{Tag: "SELECT", Schema: prep.Schema}, nil
 	}
 	spec, err := p.buildSpec(q, params)
 	if err != nil {
 		return nil, err
+	}
+	if limit > 0 {
+		spec.Limit = limit
 	}
 	spec.SQL = prep.Stmt.Text()
 	spec.Kind = "push"
@@ -42,6 +53,66 @@ func (p *Planner) executeSelect(ctx context.Context, prep *Prepared, params []an
 		return nil, fmt.Errorf("start query: %w", err)
 	}
 	return &Result{Tag: "SELECT", Schema: query.Schema(), Stream: query}, nil
+}
+
+// limitOf is the query's LIMIT: a constant, a parameter's value, or -1.
+func limitOf(q *sql.Query, params []any) (int64, error) {
+	if q.LimitParam == nil {
+		return q.Limit, nil
+	}
+	i := q.LimitParam.Index
+	if i >= len(params) {
+		return 0, sql.Errorf(sql.CodeProtocolViolation, "no value supplied for parameter $%d", i+1)
+	}
+	switch v := params[i].(type) {
+	case nil:
+		return -1, nil // LIMIT NULL is no limit, as in PostgreSQL
+	case int64:
+		if v < 0 {
+			return 0, sql.Errorf("2201W", "LIMIT must not be negative")
+		}
+		return v, nil
+	}
+	return 0, sql.Errorf(sql.CodeDatatypeMismatch, "LIMIT parameter must be an integer, not %T", params[i])
+}
+
+// constantSelect evaluates a SELECT without FROM (SELECT 1, the drivers'
+// liveness probes) over one row with no columns.
+func (p *Planner) constantSelect(ctx context.Context, prep *Prepared, params []any) (*Result, error) {
+	q := prep.query
+	c := &converter{params: params}
+	one := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer one.Release()
+	cols := make([]arrow.Array, 0, len(q.Output))
+	defer func() {
+		for _, a := range cols {
+			a.Release()
+		}
+	}()
+	for _, o := range q.Output {
+		e := c.expr(o.Expr)
+		if c.err != nil {
+			return nil, c.err
+		}
+		a, err := e.Eval(ctx, p.mem, one)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	rows := int64(1)
+	if limit, err := limitOf(q, params); err != nil {
+		return nil, err
+	} else if limit == 0 {
+		rows = 0
+	}
+	b := array.NewRecordBatch(prep.Schema, cols, 1)
+	if rows == 0 {
+		sliced := b.NewSlice(0, 0)
+		b.Release()
+		b = sliced
+	}
+	return &Result{Tag: "SELECT", Schema: prep.Schema, Rows: []arrow.RecordBatch{b}}, nil
 }
 
 // outputSchema is the schema the client sees. A column that is a plain

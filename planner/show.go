@@ -126,9 +126,7 @@ func (p *Planner) executeDescribe(s *sql.Describe) (*Result, error) {
 		}
 		rows = append(rows, []any{f.Name, typeName(f), extra})
 	}
-	for _, pc := range pseudoColumnRows {
-		rows = append(rows, pc)
-	}
+	rows = append(rows, pseudoColumnRows...)
 	return p.finite("DESCRIBE", describeSchema, rows)
 }
 

@@ -147,7 +147,7 @@ func (h *goldenHarness) close() {
 func (h *goldenHarness) run(t *testing.T, d *datadriven.TestData) string {
 	switch d.Cmd {
 	case "exec":
-		return h.exec(d.Input)
+		return h.exec(d.Input, d.HasArg("ordered"))
 	case "start":
 		return h.start(argString(t, d, "name"), d.Input)
 	case "feed":
@@ -187,7 +187,7 @@ func (h *goldenHarness) query(t *testing.T, d *datadriven.TestData) *goldenQuery
 }
 
 // exec runs statements, printing each one's rows, tag or error.
-func (h *goldenHarness) exec(text string) string {
+func (h *goldenHarness) exec(text string, ordered bool) string {
 	stmts, err := h.parser.Parse(text)
 	if err != nil {
 		return errorLine(err)
@@ -201,7 +201,7 @@ func (h *goldenHarness) exec(text string) string {
 		}
 		switch {
 		case res.Schema != nil:
-			out.WriteString(renderRows(res.Schema, batchRows(res.Rows), false))
+			out.WriteString(renderRows(res.Schema, batchRows(res.Rows), ordered))
 			for _, b := range res.Rows {
 				b.Release()
 			}

@@ -109,7 +109,6 @@ func (s *session) set(st *sql.Set) (string, error) {
 	value := st.Value
 	if strings.EqualFold(value, "DEFAULT") {
 		delete(s.params, name)
-		value = d.value
 	} else {
 		if name == "client_encoding" {
 			switch strings.ToUpper(strings.ReplaceAll(value, "-", "")) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,7 +23,8 @@ const shutdownGrace = 5 * time.Second
 // addMetricsActor binds addr now, so a bad address fails startup instead of
 // a running server, and adds the HTTP server as an actor. /metrics serves
 // the query collector plus the Go and process collectors; /healthz answers
-// 200 once the pgwire server listens and 503 before.
+// 200 once the pgwire server listens and 503 before; /debug/pprof serves
+// Go profiles.
 func addMetricsActor(g *group, addr string, engine *exec.Engine, ready <-chan struct{}, logger *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -33,6 +35,11 @@ func addMetricsActor(g *group, addr string, engine *exec.Engine, ready <-chan st
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", healthz(ready))
+	// Profiles for `make profile` and for looking at a live server; the
+	// listener is opt-in and meant for loopback or a private network.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics listener: %w", err)

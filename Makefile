@@ -1,0 +1,59 @@
+# Sluice — developer targets. `make run` and `make test` are the two a new
+# user needs; the rest are for working on Sluice.
+GO       ?= go
+BIN      := bin/sluice
+PKG      ?= ./...
+BENCH    ?= .
+FUZZTIME ?= 20s
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: build run test testrace lint fuzz bench bench-quick rewrite tidy-check clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sluice
+
+# The demo: embedded Kafka broker, live Nexmark-style data, PG wire on 5433.
+run: build
+	./$(BIN) --demo --data-dir ./data
+
+# Every test: unit, golden SQL, end-to-end with psql and pgx. The invariants
+# tag turns on the extra ownership checks.
+test:
+	$(GO) test -tags invariants -timeout 15m ./...
+
+testrace:
+	$(GO) test -tags invariants -race -timeout 20m ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Short runs of every fuzz target (crashers land in testdata/fuzz/).
+fuzz:
+	$(GO) test ./sql -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./server -run '^$$' -fuzz FuzzDecodeMessage -fuzztime $(FUZZTIME)
+	$(GO) test ./ingest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./state -run '^$$' -fuzz FuzzKeyCodec -fuzztime $(FUZZTIME)
+
+# Micro-benchmarks: make bench-micro PKG=./exec BENCH=WindowAgg; compare with benchstat.
+bench-micro:
+	$(GO) test $(PKG) -run '^$$' -bench '$(BENCH)' -benchmem -count 10
+
+# End-to-end: preload JSON records into the embedded broker, run a TUMBLE
+# query against the real server, print events/s.
+bench: build
+	$(GO) run ./cmd/sluice-bench -events 1000000 -bin ./$(BIN)
+
+bench-quick: build
+	$(GO) run ./cmd/sluice-bench -events 100000 -bin ./$(BIN)
+
+rewrite:
+	$(GO) test $(PKG) -rewrite
+
+tidy-check:
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum
+
+clean:
+	rm -rf bin data
