@@ -29,6 +29,10 @@ func (c *converter) expr(e sql.Expr) exec.Expr {
 		}
 		return exec.Col(e.Index, e.T)
 	case *sql.Literal:
+		if e.T.ID() == arrow.DURATION {
+			// An INTERVAL constant: exec adds BIGINT microseconds to timestamps.
+			return exec.Lit(e.Value, arrow.PrimitiveTypes.Int64)
+		}
 		return exec.Lit(e.Value, e.T)
 	case *sql.Param:
 		if e.Index >= len(c.params) {

@@ -16,6 +16,9 @@ func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arro
 	if err != nil {
 		return err
 	}
+	if q.From == nil && q.Aggregating() {
+		return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: aggregates without FROM")
+	}
 	if _, err := p.emitMode(q); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/sluicedb/sluice/exec"
@@ -77,12 +78,18 @@ func pgError(log *slog.Logger, err error) *pgproto3.ErrorResponse {
 	}
 	for _, m := range errorCodes {
 		if errors.Is(err, m.err) {
-			msg := err.Error()
+			// The message is the sentinel's short text, as PostgreSQL's
+			// messages are short; the wrapped chain (which operator, which
+			// partition and offset) goes in the detail.
+			msg, detail := sentinelText(m.err), err.Error()
 			if m.code == sql.CodeQueryCanceled {
-				msg = "canceling statement due to user request"
+				msg, detail = "canceling statement due to user request", ""
+			}
+			if detail == msg || detail == m.err.Error() {
+				detail = ""
 			}
 			return &pgproto3.ErrorResponse{
-				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: m.code, Message: msg,
+				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: m.code, Message: msg, Detail: detail,
 			}
 		}
 	}
@@ -91,4 +98,13 @@ func pgError(log *slog.Logger, err error) *pgproto3.ErrorResponse {
 		Severity: "ERROR", SeverityUnlocalized: "ERROR",
 		Code: sql.CodeInternal, Message: "internal error: " + err.Error(),
 	}
+}
+
+// sentinelText is a sentinel's message without its "pkg: " prefix.
+func sentinelText(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
+		return msg[i+2:]
+	}
+	return msg
 }

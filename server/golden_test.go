@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -349,10 +350,13 @@ func statsLine(info exec.QueryInfo) string {
 
 // errorLine prints an error as the client would see it: SQLSTATE and message.
 func errorLine(err error) string {
-	pe := pgError(nil, err)
+	pe := pgError(slog.New(slog.DiscardHandler), err)
 	line := fmt.Sprintf("error (%s): %s", pe.Code, pe.Message)
 	if pe.Position > 0 {
 		line += fmt.Sprintf(" (position %d)", pe.Position)
+	}
+	if pe.Detail != "" {
+		line += "\nDETAIL: " + pe.Detail
 	}
 	return line + "\n"
 }

@@ -242,5 +242,5 @@ func (b *binder) errAt(n ast.Node, code, format string, args ...any) *Error {
 }
 
 func (b *binder) notSupportedAt(n ast.Node, feature string) *Error {
-	return b.errAt(n, CodeFeatureNotSupported, "%s is not supported", feature)
+	return b.errAt(n, CodeFeatureNotSupported, "not supported: %s", feature)
 }

@@ -52,7 +52,7 @@ func errorAt(src string, off int, code, format string, args ...any) *Error {
 
 // notSupported is the 0A000 error naming an unsupported feature.
 func notSupported(src string, off int, feature string) *Error {
-	return errorAt(src, off, CodeFeatureNotSupported, "%s is not supported", feature)
+	return errorAt(src, off, CodeFeatureNotSupported, "not supported: %s", feature)
 }
 
 // quoteLiteral renders s as a SQL string literal.
