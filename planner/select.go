@@ -16,6 +16,11 @@ func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arro
 	if err != nil {
 		return err
 	}
+	for _, a := range q.Aggregates {
+		if a.Distinct && a.Func != "count" && a.Func != "approx_count_distinct" {
+			return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: %s(DISTINCT …)", a.Func)
+		}
+	}
 	if q.From == nil && q.Aggregating() {
 		return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: aggregates without FROM")
 	}
