@@ -14,14 +14,13 @@ type kgoLogger struct{ l *slog.Logger }
 var _ kgo.Logger = kgoLogger{}
 
 // Level reports the most verbose kgo level the slog handler accepts, so kgo
-// does not build debug key/values that would be thrown away.
+// does not build key/values that would be thrown away. kgo's info level
+// maps to our debug level (see Log).
 func (k kgoLogger) Level() kgo.LogLevel {
 	ctx := context.Background()
 	switch {
 	case k.l.Enabled(ctx, slog.LevelDebug):
 		return kgo.LogLevelDebug
-	case k.l.Enabled(ctx, slog.LevelInfo):
-		return kgo.LogLevelInfo
 	case k.l.Enabled(ctx, slog.LevelWarn):
 		return kgo.LogLevelWarn
 	case k.l.Enabled(ctx, slog.LevelError):
@@ -38,9 +37,9 @@ func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		sl = slog.LevelError
 	case kgo.LogLevelWarn:
 		sl = slog.LevelWarn
-	case kgo.LogLevelInfo:
-		sl = slog.LevelInfo
-	case kgo.LogLevelDebug:
+	case kgo.LogLevelInfo, kgo.LogLevelDebug:
+		// kgo's info lines (metadata refreshes, partition assignment on
+		// every micro-batch fetch) are client chatter: debug for us.
 		sl = slog.LevelDebug
 	default:
 		return
