@@ -77,9 +77,20 @@ type Decoder struct {
 	slots   []slot
 	byName  map[string]int // exact field name -> column
 	byLower map[string]int // lower-cased field name -> column (first wins)
-	keyBuf  []byte         // unescaped or lower-cased key
+	keyBuf  []byte         // unescaped key
+	lowBuf  []byte         // lower-cased key
+	order   []keyGuess     // the previous record's keys by ordinal (see key)
 	buf     []byte         // unescaped strings and decoded bytes of the row
 	n       int
+}
+
+// maxKeyOrder bounds how many key ordinals Decoder remembers.
+const maxKeyOrder = 64
+
+// keyGuess is the key a record had at one ordinal and its column (-1: none).
+type keyGuess struct {
+	name []byte
+	col  int
 }
 
 // NewDecoder returns a Decoder for schema. User fields are matched to JSON

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -65,8 +66,8 @@ func (d *Decoder) parseObject(b []byte) error {
 		s.i++
 		return s.end()
 	}
-	for {
-		col, err := d.key(&s)
+	for ord := 0; ; ord++ {
+		col, err := d.key(&s, ord)
 		if err != nil {
 			return err
 		}
@@ -107,11 +108,43 @@ func (s *scanner) end() error {
 }
 
 // key scans an object key and returns its column, or -1.
-func (d *Decoder) key(s *scanner) (int, error) {
+func (d *Decoder) key(s *scanner, ord int) (int, error) {
 	raw, esc, err := s.scanString()
 	if err != nil {
 		return 0, err
 	}
+	// Records from one producer repeat their key order: the key at this
+	// ordinal usually matches the previous record's, which a byte compare
+	// confirms without hashing (known and unknown keys alike).
+	if ord < len(d.order) && !esc && bytes.Equal(d.order[ord].name, raw) {
+		return d.order[ord].col, nil
+	}
+	col, err := d.lookupKey(s, raw, esc)
+	if err == nil && !esc {
+		d.rememberKey(ord, raw, col)
+	}
+	return col, err
+}
+
+// rememberKey records the key seen at ordinal ord, reusing its buffer.
+// Only the first maxKeyOrder ordinals are remembered, so the cache stays
+// bounded whatever the records look like.
+func (d *Decoder) rememberKey(ord int, raw []byte, col int) {
+	if ord >= maxKeyOrder {
+		return
+	}
+	for len(d.order) <= ord {
+		d.order = append(d.order, keyGuess{col: -1})
+	}
+	g := &d.order[ord]
+	g.name = append(g.name[:0], raw...)
+	g.col = col
+}
+
+// lookupKey finds the column of a key by name, exactly first, then
+// case-insensitively; -1 when no column has that name.
+func (d *Decoder) lookupKey(s *scanner, raw []byte, esc bool) (int, error) {
+	var err error
 	if esc {
 		if d.keyBuf, err = unescape(d.keyBuf[:0], raw); err != nil {
 			return 0, s.syntaxErr(err.Error())
@@ -122,13 +155,13 @@ func (d *Decoder) key(s *scanner) (int, error) {
 	if i, ok := d.byName[string(raw)]; ok {
 		return i, nil
 	}
-	low := append(d.keyBuf[len(d.keyBuf):], raw...)
-	for j, c := range low {
+	d.lowBuf = append(d.lowBuf[:0], raw...)
+	for j, c := range d.lowBuf {
 		if 'A' <= c && c <= 'Z' {
-			low[j] = c + 'a' - 'A'
+			d.lowBuf[j] = c + 'a' - 'A'
 		}
 	}
-	if i, ok := d.byLower[string(low)]; ok {
+	if i, ok := d.byLower[string(d.lowBuf)]; ok {
 		return i, nil
 	}
 	return -1, nil

@@ -22,6 +22,8 @@ type config struct {
 	eventRate     float64
 	timeout       time.Duration
 	keep          bool
+	cpuProfile    string
+	profileSecs   int
 }
 
 func parseFlags(args []string, usage io.Writer) (config, error) {
@@ -36,6 +38,8 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.Float64Var(&c.eventRate, "event-rate", 10e6, "Nexmark `events` per second of event time (all kinds; fixes the span)")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this `duration` (whole run)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory and server log")
+	fs.StringVar(&c.cpuProfile, "cpuprofile-server", "", "write a CPU profile of the server during the timed query to this `file`")
+	fs.IntVar(&c.profileSecs, "profile-seconds", 3, "length of the server CPU profile in `seconds`")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -133,7 +137,14 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
 	fmt.Fprintf(progress, "preloaded in %.2fs, server idle after %.1fs more; running the query\n",
 		load.elapsed.Seconds(), waited.Seconds())
 
+	var waitProfile func() error
+	if cfg.cpuProfile != "" {
+		waitProfile = startProfile(ctx, srv.metricsAddr, cfg.profileSecs, cfg.cpuProfile)
+	}
 	res, err := measure(ctx, conn, srv, load.lastWindowEnd)
+	if waitProfile != nil {
+		err = errors.Join(err, waitProfile())
+	}
 	if err != nil {
 		return err
 	}
