@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -176,6 +177,10 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 	}
 	start := s.i
 	for s.i < len(s.b) {
+		s.i += plainRun(s.b[s.i:])
+		if s.i >= len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -192,6 +197,37 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 		}
 	}
 	return nil, false, s.syntaxErr("unterminated string")
+}
+
+// SWAR constants: one byte value repeated in every byte of a word.
+const (
+	swarOnes  = 0x0101010101010101
+	swarHighs = 0x8080808080808080
+)
+
+// plainRun returns how many leading bytes of b, in whole 8-byte words, hold
+// no '"', no '\\' and no control character: the bytes scanString may step
+// over without looking at them one by one. Long strings (urls, padding)
+// dominate the records, so this is the decoder's hottest loop.
+func plainRun(b []byte) int {
+	n := 0
+	for len(b)-n >= 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		quote := x ^ ('"' * swarOnes)
+		slash := x ^ ('\\' * swarOnes)
+		// A byte is zero in quote/slash, or below 0x20 in x, exactly when
+		// (v - 0x01…) & ^v & 0x80… has its high bit set (the classic
+		// has-zero/has-less test; false positives cannot occur for these
+		// thresholds).
+		special := (quote - swarOnes) & ^quote
+		special |= (slash - swarOnes) & ^slash
+		special |= (x - 0x20*swarOnes) & ^x
+		if special&swarHighs != 0 {
+			return n
+		}
+		n += 8
+	}
+	return n
 }
 
 var errBadEscape = errors.New("invalid escape in string")
