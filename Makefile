@@ -7,7 +7,7 @@ BENCH    ?= .
 FUZZTIME ?= 20s
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test testrace lint fuzz bench bench-quick rewrite tidy-check clean
+.PHONY: build run test testrace lint fuzz bench bench-quick bench-micro profile rewrite tidy-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sluice
@@ -47,6 +47,11 @@ bench: build
 
 bench-quick: build
 	$(GO) run ./cmd/sluice-bench -events 100000 -bin ./$(BIN)
+
+# The bench run with a CPU profile of the server: go tool pprof bin/sluice cpu.pprof
+profile: build
+	$(GO) run ./cmd/sluice-bench -events 1000000 -bin ./$(BIN) -cpuprofile-server cpu.pprof
+	$(GO) tool pprof -top -nodecount=25 $(BIN) cpu.pprof
 
 rewrite:
 	$(GO) test $(PKG) -rewrite
