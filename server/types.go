@@ -546,16 +546,7 @@ func appendTimestampText(d []byte, us int64, tz bool) []byte {
 	sec := floorDiv(us, 1000000)
 	frac := us - sec*1000000
 	t := time.Unix(sec, 0).UTC()
-	year, month, day := t.Date()
-	bc := year <= 0
-	if bc {
-		year = 1 - year
-	}
-	d = appendPadded(d, int64(year), 4)
-	d = append(d, '-')
-	d = appendPadded(d, int64(month), 2)
-	d = append(d, '-')
-	d = appendPadded(d, int64(day), 2)
+	d, bc := appendYMD(d, t)
 	h, m, s := t.Clock()
 	d = append(d, ' ')
 	d = appendPadded(d, int64(h), 2)
@@ -581,6 +572,22 @@ func appendTimestampText(d []byte, us int64, tz bool) []byte {
 	return d
 }
 
+// appendYMD appends t's date as YYYY-MM-DD, with years before 1 AD
+// counted the way PostgreSQL prints them (year 0 is 1 BC); bc reports
+// whether the caller must append " BC".
+func appendYMD(d []byte, t time.Time) (_ []byte, bc bool) {
+	year, month, day := t.Date()
+	bc = year <= 0
+	if bc {
+		year = 1 - year
+	}
+	d = appendPadded(d, int64(year), 4)
+	d = append(d, '-')
+	d = appendPadded(d, int64(month), 2)
+	d = append(d, '-')
+	return appendPadded(d, int64(day), 2), bc
+}
+
 // appendDate appends days since the UNIX epoch as a PostgreSQL date.
 func appendDate(dst []byte, days int64, bin bool) []byte {
 	if bin {
@@ -588,17 +595,7 @@ func appendDate(dst []byte, days int64, bin bool) []byte {
 		return binary.BigEndian.AppendUint32(dst, uint32(int32(days-pgEpochDays)))
 	}
 	return withLen(dst, func(d []byte) []byte {
-		t := time.Unix(days*86400, 0).UTC()
-		year, month, day := t.Date()
-		bc := year <= 0
-		if bc {
-			year = 1 - year
-		}
-		d = appendPadded(d, int64(year), 4)
-		d = append(d, '-')
-		d = appendPadded(d, int64(month), 2)
-		d = append(d, '-')
-		d = appendPadded(d, int64(day), 2)
+		d, bc := appendYMD(d, time.Unix(days*86400, 0).UTC())
 		if bc {
 			d = append(d, " BC"...)
 		}
