@@ -187,7 +187,7 @@ func (d *driver) batch(ctx context.Context, at time.Time) error {
 	ops := d.pipe.stats()
 	st := batchStats{
 		inputRows: in.NumRows(), decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
-		lateRows: ops.LateRows, stateBytes: ops.StateBytes, watermark: wm, lag: lag,
+		lateRows: ops.LateRows, nullTimeRows: ops.NullTimeRows, stateBytes: ops.StateBytes, watermark: wm, lag: lag,
 		processing: d.clock.Now().Sub(start), schedulingDelay: max(start.Sub(at), 0),
 	}
 	n, err := d.deliver(ctx, out)

@@ -161,6 +161,7 @@ func (p *pipeline) stats() OpStats {
 	for _, op := range p.ops {
 		o := op.Stats()
 		s.LateRows += o.LateRows
+		s.NullTimeRows += o.NullTimeRows
 		s.StateBytes += o.StateBytes
 		s.OpenGroups += o.OpenGroups
 	}

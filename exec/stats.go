@@ -22,6 +22,7 @@ type QueryInfo struct {
 	InputRows            int64 // records decoded
 	OutputRows           int64 // rows delivered to the consumer
 	LateRows             int64 // rows dropped from closed windows (all operators)
+	NullTimeRows         int64 // rows a windowed query dropped because their event time is NULL
 	DecodeErrors         int64 // records skipped under on_decode_error = 'skip'
 	LastError            string
 	// Watermark is the source watermark after the last batch; the zero
@@ -43,7 +44,7 @@ type QueryInfo struct {
 // batchStats are the figures of one micro-batch.
 type batchStats struct {
 	inputRows, outputRows, decodeErrors int64
-	lateRows, stateBytes                int64 // operator totals after the batch
+	lateRows, nullTimeRows, stateBytes  int64 // operator totals after the batch
 	lastDecodeError                     string
 	watermark                           int64 // µs, noWatermark when none
 	lag                                 int64
@@ -75,6 +76,7 @@ func (s *queryStats) record(b batchStats) {
 	in.OutputRows += b.outputRows
 	in.DecodeErrors += b.decodeErrors
 	in.LateRows = b.lateRows
+	in.NullTimeRows = b.nullTimeRows
 	in.StateBytes = b.stateBytes
 	if b.lastDecodeError != "" {
 		in.LastError = b.lastDecodeError

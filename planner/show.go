@@ -36,6 +36,7 @@ var (
 		{Name: "input_rows", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "output_rows", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "late_rows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "null_time_rows", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "decode_errors", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "lag_rows", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "last_error", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -80,7 +81,7 @@ func queryRow(q exec.QueryInfo) []any {
 		lastErr = q.LastError
 	}
 	return []any{q.ID, q.Kind, q.State, q.StartedAt.UnixMicro(), q.Batches, q.InputRows,
-		q.OutputRows, q.LateRows, q.DecodeErrors, q.LagRows, lastErr, q.SQL}
+		q.OutputRows, q.LateRows, q.NullTimeRows, q.DecodeErrors, q.LagRows, lastErr, q.SQL}
 }
 
 func watermarkText(d exec.StreamDef) any {

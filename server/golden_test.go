@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +78,7 @@ type goldenHarness struct {
 	client  *ingest.Client
 	store   *state.Store
 	eng     *exec.Engine
+	clock   *goldenClock
 	plan    *planner.Planner
 	parser  *sql.Parser
 	drained context.Context // already cancelled: Next returns only what is queued
@@ -96,7 +97,7 @@ type goldenQuery struct {
 }
 
 func newGoldenHarness(t *testing.T, cfg goldenConfig) *goldenHarness {
-	h := &goldenHarness{t: t, cfg: cfg, queries: map[string]*goldenQuery{}}
+	h := &goldenHarness{t: t, cfg: cfg, queries: map[string]*goldenQuery{}, clock: newGoldenClock(goldenClockStart)}
 	h.ctx, h.cancel = context.WithTimeout(context.Background(), 2*time.Minute)
 	drained, cancelDrained := context.WithCancel(context.Background())
 	cancelDrained()
@@ -117,7 +118,7 @@ func newGoldenHarness(t *testing.T, cfg goldenConfig) *goldenHarness {
 	}
 	h.eng, err = exec.NewEngine(h.ctx, exec.Options{
 		Allocator: h.mem, Store: h.store, Kafka: h.client,
-		ManualTrigger: true, MaxRecordsPerPartition: cfg.batch,
+		ManualTrigger: true, MaxRecordsPerPartition: cfg.batch, Clock: h.clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,9 +168,36 @@ func (h *goldenHarness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.emitted(h.query(t, d), d.HasArg("ordered"))
 	case "stats":
 		return statsLine(h.query(t, d).q.Info())
+	case "clock":
+		return h.moveClock(t, d)
 	}
 	t.Fatalf("unknown command %q", d.Cmd)
 	return ""
+}
+
+// moveClock serves `clock advance=<Go duration>` and `clock set=<RFC 3339>`
+// and prints the clock's new time. The clock never goes backwards.
+func (h *goldenHarness) moveClock(t *testing.T, d *datadriven.TestData) string {
+	switch {
+	case d.HasArg("advance"):
+		dur, err := time.ParseDuration(argString(t, d, "advance"))
+		if err != nil || dur < 0 {
+			t.Fatalf("clock advance: want a non-negative Go duration: %q", argString(t, d, "advance"))
+		}
+		h.clock.set(h.clock.Now().Add(dur))
+	case d.HasArg("set"):
+		at, err := time.Parse(time.RFC3339Nano, argString(t, d, "set"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.Before(h.clock.Now()) {
+			t.Fatalf("clock set=%s would move the clock back from %s", at.Format(time.RFC3339Nano), h.clock.Now().Format(time.RFC3339Nano))
+		}
+		h.clock.set(at)
+	default:
+		t.Fatalf("clock needs advance=<duration> or set=<RFC 3339>")
+	}
+	return h.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z") + "\n"
 }
 
 func argString(t *testing.T, d *datadriven.TestData, key string) string {
@@ -340,6 +368,7 @@ func statsLine(info exec.QueryInfo) string {
 		k string
 		v int64
 	}{{"input_rows", info.InputRows}, {"output_rows", info.OutputRows}, {"late_rows", info.LateRows},
+		{"null_time_rows", info.NullTimeRows},
 		{"decode_errors", info.DecodeErrors}} {
 		if kv.v != 0 && kv.k != "output_rows" {
 			parts = append(parts, fmt.Sprintf("%s=%d", kv.k, kv.v))
@@ -419,4 +448,122 @@ func renderRows(schema *arrow.Schema, rows [][]string, ordered bool) string {
 	return b.String()
 }
 
-var _ = os.Getenv
+// goldenClockStart is the time on the golden clock when a file starts.
+var goldenClockStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// goldenClock is the engine's exec.Clock in the golden harness: time moves
+// only on the `clock` command, so idle_timeout is deterministic. Batches run
+// on ManualTrigger and never use its tickers; a ticker still fires, like
+// time.Ticker, when the clock passes one of its ticks (a tick the receiver
+// is not ready for is dropped). The driver goroutines read it concurrently.
+type goldenClock struct {
+	// mu guards the time, the live tickers and each ticker's next tick.
+	mu struct {
+		sync.Mutex
+		now     time.Time
+		tickers map[*goldenTicker]struct{}
+	}
+}
+
+var _ exec.Clock = (*goldenClock)(nil)
+
+func newGoldenClock(start time.Time) *goldenClock {
+	c := &goldenClock{}
+	c.mu.now = start
+	c.mu.tickers = map[*goldenTicker]struct{}{}
+	return c
+}
+
+func (c *goldenClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.now
+}
+
+// NewTicker returns a ticker whose first tick is d after the current time.
+func (c *goldenClock) NewTicker(d time.Duration) exec.Ticker {
+	if d <= 0 {
+		panic("goldenClock: non-positive ticker period")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tk := &goldenTicker{clock: c, ch: make(chan time.Time, 1), period: d, next: c.mu.now.Add(d)}
+	c.mu.tickers[tk] = struct{}{}
+	return tk
+}
+
+// set moves the clock to at and fires the tickers whose next tick has come.
+func (c *goldenClock) set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.now = at
+	for tk := range c.mu.tickers {
+		if at.Before(tk.next) {
+			continue
+		}
+		select {
+		case tk.ch <- at:
+		default: // the receiver is behind: drop the tick, as time.Ticker does
+		}
+		missed := at.Sub(tk.next)/tk.period + 1
+		tk.next = tk.next.Add(missed * tk.period)
+	}
+}
+
+// goldenTicker is a ticker of a goldenClock; next is guarded by clock.mu.
+type goldenTicker struct {
+	clock  *goldenClock
+	ch     chan time.Time
+	period time.Duration
+	next   time.Time
+}
+
+var _ exec.Ticker = (*goldenTicker)(nil)
+
+func (tk *goldenTicker) C() <-chan time.Time { return tk.ch }
+
+func (tk *goldenTicker) Stop() {
+	tk.clock.mu.Lock()
+	defer tk.clock.mu.Unlock()
+	delete(tk.clock.mu.tickers, tk)
+}
+
+// TestGoldenClockTicker checks that the harness clock's tickers behave like
+// time.Ticker: a tick when the clock passes each period, ticks the
+// receiver missed dropped, none after Stop.
+func TestGoldenClockTicker(t *testing.T) {
+	c := newGoldenClock(goldenClockStart)
+	tk := c.NewTicker(10 * time.Second)
+	ticked := func() (time.Time, bool) {
+		select {
+		case at := <-tk.C():
+			return at, true
+		default:
+			return time.Time{}, false
+		}
+	}
+	c.set(goldenClockStart.Add(9 * time.Second))
+	if at, ok := ticked(); ok {
+		t.Fatalf("tick at %s before the first period", at)
+	}
+	c.set(goldenClockStart.Add(10 * time.Second))
+	if at, ok := ticked(); !ok || !at.Equal(goldenClockStart.Add(10*time.Second)) {
+		t.Fatalf("want a tick at +10s, got %s %v", at, ok)
+	}
+	c.set(goldenClockStart.Add(35 * time.Second)) // passes +20s and +30s: one tick
+	if _, ok := ticked(); !ok {
+		t.Fatal("want a tick after +30s")
+	}
+	if _, ok := ticked(); ok {
+		t.Fatal("missed ticks must be dropped")
+	}
+	c.set(goldenClockStart.Add(39 * time.Second))
+	if _, ok := ticked(); ok {
+		t.Fatal("the next tick is due at +40s")
+	}
+	tk.Stop()
+	c.set(goldenClockStart.Add(time.Minute))
+	if _, ok := ticked(); ok {
+		t.Fatal("tick after Stop")
+	}
+}

@@ -125,8 +125,8 @@ func (b *binder) bindWindow(fc *ast.FuncCallExpr) error {
 		w.Size = ds[0]
 	case WindowHop:
 		w.Slide, w.Size = ds[0], ds[1]
-		if w.Size%w.Slide != 0 {
-			return b.errAt(fc, CodeInvalidParameter, "HOP size %s must be a multiple of its slide %s", w.Size, w.Slide)
+		if w.Slide > w.Size { // windows with gaps between them: events in no window
+			return b.errAt(fc, CodeInvalidParameter, "HOP slide %s must not exceed its size %s", w.Slide, w.Size)
 		}
 	case WindowSession:
 		w.Gap = ds[0]

@@ -13,8 +13,8 @@ import (
 type queryCollector struct {
 	queries func() []exec.QueryInfo
 
-	batches, inputRows, outputRows, lateRows, decodeErrors *prometheus.Desc
-	lagRows, watermark                                     *prometheus.Desc
+	batches, inputRows, outputRows, lateRows, nullTimeRows, decodeErrors *prometheus.Desc
+	lagRows, watermark                                                   *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*queryCollector)(nil)
@@ -31,6 +31,7 @@ func newQueryCollector(queries func() []exec.QueryInfo) *queryCollector {
 		inputRows:    desc("input_rows_total", "Rows the query has read from its sources."),
 		outputRows:   desc("output_rows_total", "Rows the query has emitted."),
 		lateRows:     desc("late_rows_total", "Rows dropped from a window that had already closed."),
+		nullTimeRows: desc("null_time_rows_total", "Rows a windowed query dropped because their event time is NULL."),
 		decodeErrors: desc("decode_errors_total", "Source records that did not decode and were skipped."),
 		lagRows:      desc("lag_rows", "Records in the sources not yet consumed by the query."),
 		watermark:    desc("watermark_seconds", "Event-time watermark of the query, in seconds since the epoch."),
@@ -40,7 +41,7 @@ func newQueryCollector(queries func() []exec.QueryInfo) *queryCollector {
 // Describe implements prometheus.Collector.
 func (c *queryCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.batches, c.inputRows, c.outputRows, c.lateRows, c.decodeErrors, c.lagRows, c.watermark,
+		c.batches, c.inputRows, c.outputRows, c.lateRows, c.nullTimeRows, c.decodeErrors, c.lagRows, c.watermark,
 	} {
 		ch <- d
 	}
@@ -58,6 +59,7 @@ func (c *queryCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.inputRows, q.InputRows)
 		counter(c.outputRows, q.OutputRows)
 		counter(c.lateRows, q.LateRows)
+		counter(c.nullTimeRows, q.NullTimeRows)
 		counter(c.decodeErrors, q.DecodeErrors)
 		ch <- prometheus.MustNewConstMetric(c.lagRows, prometheus.GaugeValue, float64(q.LagRows), lv...)
 		if !q.Watermark.IsZero() {

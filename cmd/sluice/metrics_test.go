@@ -15,7 +15,7 @@ import (
 func TestQueryCollector(t *testing.T) {
 	infos := []exec.QueryInfo{
 		{
-			ID: "q1", Kind: "view", Batches: 3, InputRows: 100, OutputRows: 7, LateRows: 2,
+			ID: "q1", Kind: "view", Batches: 3, InputRows: 100, OutputRows: 7, LateRows: 2, NullTimeRows: 5,
 			DecodeErrors: 1, LagRows: 40, Watermark: time.Unix(1700000000, 500_000_000),
 		},
 		{ID: "q2", Kind: "push"}, // no watermark yet
@@ -49,6 +49,8 @@ func TestQueryCollector(t *testing.T) {
 		"sluice_query_lag_rows{kind=view,query_id=q1} GAUGE 40",
 		"sluice_query_late_rows_total{kind=push,query_id=q2} COUNTER 0",
 		"sluice_query_late_rows_total{kind=view,query_id=q1} COUNTER 2",
+		"sluice_query_null_time_rows_total{kind=push,query_id=q2} COUNTER 0",
+		"sluice_query_null_time_rows_total{kind=view,query_id=q1} COUNTER 5",
 		"sluice_query_output_rows_total{kind=push,query_id=q2} COUNTER 0",
 		"sluice_query_output_rows_total{kind=view,query_id=q1} COUNTER 7",
 		"sluice_query_watermark_seconds{kind=view,query_id=q1} GAUGE 1.7000000005e+09",
