@@ -20,12 +20,39 @@ type accumulator interface {
 	// update folds row i of arg into slot groups[i]; negative groups skip.
 	// arg is nil for count(*).
 	update(groups []int32, arg arrow.Array) error
+	// resetAll makes slots [0, n) usable and empties them (a batch's groups).
+	resetAll(n int)
 	// merge folds slot src of other (the same concrete type) into slot dst.
 	merge(dst int32, other accumulator, src int32) error
+	// mergeAll folds slot src[i] of other into slot dst[i] for every i, in
+	// order: one call per batch instead of one per (window, group).
+	mergeAll(dst []int32, other accumulator, src []int32) error
 	// build returns the final value of each slot, in order.
 	build(mem memory.Allocator, slots []int32) (arrow.Array, error)
 	// slotBytes approximates the state held by slot s.
 	slotBytes(s int32) int
+}
+
+// fixedSizeAcc is implemented by accumulators whose slotBytes is the same
+// for every slot, so state size needs no walk over the slots.
+type fixedSizeAcc interface{ fixedBytes() int }
+
+// resetEach and mergeEach implement resetAll and mergeAll slot by slot for
+// accumulators whose slots hold variable state.
+func resetEach(a accumulator, n int) {
+	a.grow(n)
+	for s := range n {
+		a.reset(int32(s))
+	}
+}
+
+func mergeEach(a accumulator, dst []int32, other accumulator, src []int32) error {
+	for i, d := range dst {
+		if err := a.merge(d, other, src[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newAccumulator returns the accumulator of spec over an argument of type
@@ -70,6 +97,11 @@ func (a *countAcc) grow(n int) { a.n = growSlice(a.n, n) }
 
 func (a *countAcc) reset(s int32) { a.n[s] = 0 }
 
+func (a *countAcc) resetAll(n int) {
+	a.grow(n)
+	clear(a.n[:n])
+}
+
 func (a *countAcc) update(groups []int32, arg arrow.Array) error {
 	if a.star || arg.NullN() == 0 {
 		for _, g := range groups {
@@ -92,6 +124,14 @@ func (a *countAcc) merge(dst int32, other accumulator, src int32) error {
 	return nil
 }
 
+func (a *countAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	o := other.(*countAcc).n
+	for i, d := range dst {
+		a.n[d] += o[src[i]]
+	}
+	return nil
+}
+
 func (a *countAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	buf, out := newFixedBuf[int64](mem, len(slots))
 	for i, s := range slots {
@@ -102,16 +142,20 @@ func (a *countAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, erro
 
 func (a *countAcc) slotBytes(int32) int { return 8 }
 
+func (a *countAcc) fixedBytes() int { return 8 }
+
 // growSlice extends s to n elements, zeroing the new ones.
 func growSlice[T any](s []T, n int) []T {
 	if n <= len(s) {
 		return s
 	}
-	var zero T
-	for len(s) < n {
-		s = append(s, zero)
+	if n <= cap(s) {
+		old := len(s)
+		s = s[:n]
+		clear(s[old:])
+		return s
 	}
-	return s
+	return append(s, make([]T, n-len(s))...)
 }
 
 // optFixedArray builds a nullable fixed-width column from values and

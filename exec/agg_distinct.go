@@ -19,6 +19,12 @@ func (a *distinctAcc) grow(n int) { a.sets = growSlice(a.sets, n) }
 
 func (a *distinctAcc) reset(s int32) { clear(a.sets[s]) }
 
+func (a *distinctAcc) resetAll(n int) { resetEach(a, n) }
+
+func (a *distinctAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	return mergeEach(a, dst, other, src)
+}
+
 func (a *distinctAcc) update(groups []int32, arg arrow.Array) error {
 	if err := a.enc.encode(len(groups), nil, []arrow.Array{arg}); err != nil {
 		return err
@@ -100,6 +106,12 @@ func (a *hllAcc) reset(s int32) {
 	if a.dense[s] != nil {
 		clear(a.dense[s])
 	}
+}
+
+func (a *hllAcc) resetAll(n int) { resetEach(a, n) }
+
+func (a *hllAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	return mergeEach(a, dst, other, src)
 }
 
 func (a *hllAcc) add(s int32, idx uint32, rho uint8) {

@@ -38,10 +38,52 @@ func (e *keyEncoder) row(i int) []byte { return e.buf[e.offs[i]:e.offs[i+1]] }
 func (e *keyEncoder) encode(n int, prefix []int64, cols []arrow.Array) error {
 	e.offs = resizeInt32(e.offs, n+1)
 	e.pos = resizeInt32(e.pos, n)
+	if w, ok := fixedRowWidth(prefix != nil, cols); ok {
+		for i := range e.offs {
+			e.offs[i] = int32(i * w)
+		}
+	} else if err := e.rowOffsets(prefix != nil, cols); err != nil {
+		return err
+	}
+	total := int(e.offs[n])
+	if cap(e.buf) < total+16 { // slack so keyWords can load whole words
+		e.buf = make([]byte, total, total+total/4+16)
+	}
+	e.buf = e.buf[:total]
+	copy(e.pos, e.offs[:n])
+	for i, p := range prefix {
+		binary.BigEndian.PutUint64(e.buf[e.pos[i]:], uint64(p)^(1<<63))
+		e.pos[i] += 8
+	}
+	for _, c := range cols {
+		writeKeyCol(e.buf, e.pos, c)
+	}
+	return nil
+}
+
+// fixedRowWidth returns the width of every encoded row when all key
+// columns are fixed-width without NULLs (no per-row sizing needed).
+func fixedRowWidth(prefix bool, cols []arrow.Array) (int, bool) {
+	w := 0
+	if prefix {
+		w = 8
+	}
+	for _, c := range cols {
+		cw, err := keyWidth(c.DataType())
+		if err != nil || cw < 0 || c.NullN() > 0 {
+			return 0, false
+		}
+		w += 1 + cw
+	}
+	return w, true
+}
+
+// rowOffsets sizes each row and sets e.offs.
+func (e *keyEncoder) rowOffsets(prefix bool, cols []arrow.Array) error {
 	lens := e.pos // sizes first, then reused as cursors
 	for i := range lens {
 		lens[i] = 0
-		if prefix != nil {
+		if prefix {
 			lens[i] = 8
 		}
 	}
@@ -53,19 +95,6 @@ func (e *keyEncoder) encode(n int, prefix []int64, cols []arrow.Array) error {
 	e.offs[0] = 0
 	for i, l := range lens {
 		e.offs[i+1] = e.offs[i] + l
-	}
-	total := int(e.offs[n])
-	if cap(e.buf) < total {
-		e.buf = make([]byte, total, total+total/4)
-	}
-	e.buf = e.buf[:total]
-	copy(e.pos, e.offs[:n])
-	for i, p := range prefix {
-		binary.BigEndian.PutUint64(e.buf[e.pos[i]:], uint64(p)^(1<<63))
-		e.pos[i] += 8
-	}
-	for _, c := range cols {
-		writeKeyCol(e.buf, e.pos, c)
 	}
 	return nil
 }
@@ -122,6 +151,11 @@ func addKeyLens(c arrow.Array, lens []int32) error {
 
 func writeKeyCol(buf []byte, pos []int32, c arrow.Array) {
 	d := c.Data()
+	switch c.DataType().ID() {
+	case arrow.INT64, arrow.TIMESTAMP:
+		writeKeyInt64s(buf, pos, c)
+		return
+	}
 	for i := range pos {
 		if c.NullN() > 0 && c.IsNull(i) {
 			buf[pos[i]] = flagNull
@@ -131,6 +165,23 @@ func writeKeyCol(buf []byte, pos []int32, c arrow.Array) {
 		buf[pos[i]] = flagValue
 		pos[i]++
 		pos[i] += int32(putKeyValue(buf[pos[i]:], c, d, i))
+	}
+}
+
+// writeKeyInt64s is writeKeyCol for an int64 or timestamp column, with
+// no per-row type switch.
+func writeKeyInt64s(buf []byte, pos []int32, c arrow.Array) {
+	vals := arrow.GetValues[int64](c.Data(), 1)[:len(pos)]
+	nulls := c.NullN() > 0
+	for i, p := range pos {
+		if nulls && c.IsNull(i) {
+			buf[p] = flagNull
+			pos[i] = p + 1
+			continue
+		}
+		buf[p] = flagValue
+		binary.BigEndian.PutUint64(buf[p+1:], uint64(vals[i])^(1<<63))
+		pos[i] = p + 9
 	}
 }
 

@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -15,11 +16,11 @@ import (
 func newMinMaxAcc(arg arrow.DataType, isMax bool) (accumulator, arrow.DataType, error) {
 	switch arg.ID() {
 	case arrow.INT16:
-		return &minMaxAcc[int16]{t: arg, isMax: isMax}, arg, nil
+		return newMinMaxInt[int16](arg, isMax, math.MinInt16, math.MaxInt16), arg, nil
 	case arrow.INT32, arrow.DATE32:
-		return &minMaxAcc[int32]{t: arg, isMax: isMax}, arg, nil
+		return newMinMaxInt[int32](arg, isMax, math.MinInt32, math.MaxInt32), arg, nil
 	case arrow.INT64, arrow.TIMESTAMP:
-		return &minMaxAcc[int64]{t: arg, isMax: isMax}, arg, nil
+		return newMinMaxInt[int64](arg, isMax, math.MinInt64, math.MaxInt64), arg, nil
 	case arrow.FLOAT32:
 		return &minMaxAcc[float32]{t: arg, isMax: isMax}, arg, nil
 	case arrow.FLOAT64:
@@ -30,16 +31,47 @@ func newMinMaxAcc(arg arrow.DataType, isMax bool) (accumulator, arrow.DataType, 
 	return nil, nil, fmt.Errorf("min/max of %s not supported", arg)
 }
 
+// minMaxAcc keeps v[s] valid only where has[s]. For integers (ident set)
+// an empty slot also holds the identity (the type's least value for max,
+// greatest for min), so update folds NULL-free columns branch-free; floats
+// keep the first-value rule, which decides how NaN behaves.
 type minMaxAcc[T orderedElem] struct {
 	t     arrow.DataType
 	isMax bool
+	ident bool
+	id    T
 	v     []T
 	has   []bool
 }
 
-func (a *minMaxAcc[T]) grow(n int) { a.v, a.has = growSlice(a.v, n), growSlice(a.has, n) }
+func newMinMaxInt[T orderedElem](t arrow.DataType, isMax bool, least, greatest T) *minMaxAcc[T] {
+	a := &minMaxAcc[T]{t: t, isMax: isMax, ident: true, id: greatest}
+	if isMax {
+		a.id = least
+	}
+	return a
+}
 
-func (a *minMaxAcc[T]) reset(s int32) { a.has[s] = false }
+func (a *minMaxAcc[T]) grow(n int) {
+	old := len(a.v)
+	a.v, a.has = growSlice(a.v, n), growSlice(a.has, n)
+	if a.ident {
+		for i := old; i < len(a.v); i++ {
+			a.v[i] = a.id
+		}
+	}
+}
+
+func (a *minMaxAcc[T]) reset(s int32) { a.v[s], a.has[s] = a.id, false }
+
+func (a *minMaxAcc[T]) resetAll(n int) {
+	a.grow(n)
+	clear(a.has[:n])
+	v := a.v[:n]
+	for i := range v {
+		v[i] = a.id
+	}
+}
 
 func (a *minMaxAcc[T]) put(s int32, x T) {
 	if !a.has[s] || (a.isMax && x > a.v[s]) || (!a.isMax && x < a.v[s]) {
@@ -50,12 +82,37 @@ func (a *minMaxAcc[T]) put(s int32, x T) {
 func (a *minMaxAcc[T]) update(groups []int32, arg arrow.Array) error {
 	vals := arrow.GetValues[T](arg.Data(), 1)
 	nulls := arg.NullN() > 0
+	if a.ident && !nulls {
+		a.updateDense(groups, vals[:len(groups)])
+		return nil
+	}
 	for i, g := range groups {
 		if g >= 0 && (!nulls || arg.IsValid(i)) {
 			a.put(g, vals[i])
 		}
 	}
 	return nil
+}
+
+// updateDense folds a NULL-free integer column using the identity held
+// by empty slots.
+func (a *minMaxAcc[T]) updateDense(groups []int32, vals []T) {
+	v, has := a.v, a.has
+	if a.isMax {
+		for i, g := range groups {
+			if g >= 0 {
+				v[g] = max(v[g], vals[i])
+				has[g] = true
+			}
+		}
+		return
+	}
+	for i, g := range groups {
+		if g >= 0 {
+			v[g] = min(v[g], vals[i])
+			has[g] = true
+		}
+	}
 }
 
 func (a *minMaxAcc[T]) merge(dst int32, other accumulator, src int32) error {
@@ -65,11 +122,23 @@ func (a *minMaxAcc[T]) merge(dst int32, other accumulator, src int32) error {
 	return nil
 }
 
+func (a *minMaxAcc[T]) mergeAll(dst []int32, other accumulator, src []int32) error {
+	o := other.(*minMaxAcc[T])
+	for i, d := range dst {
+		if s := src[i]; o.has[s] {
+			a.put(d, o.v[s])
+		}
+	}
+	return nil
+}
+
 func (a *minMaxAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	return optFixedArray(mem, a.t, slots, a.v, a.has), nil
 }
 
 func (a *minMaxAcc[T]) slotBytes(int32) int { return 9 }
+
+func (a *minMaxAcc[T]) fixedBytes() int { return 9 }
 
 // minMaxRowAcc handles booleans, decimals and byte strings through their
 // canonical values; text values are copied out of the batch.
@@ -82,6 +151,15 @@ type minMaxRowAcc struct {
 func (a *minMaxRowAcc) grow(n int) { a.v = growSlice(a.v, n) }
 
 func (a *minMaxRowAcc) reset(s int32) { a.v[s] = nil }
+
+func (a *minMaxRowAcc) resetAll(n int) {
+	a.grow(n)
+	clear(a.v[:n])
+}
+
+func (a *minMaxRowAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	return mergeEach(a, dst, other, src)
+}
 
 func (a *minMaxRowAcc) put(s int32, x any) {
 	if a.v[s] == nil {

@@ -39,6 +39,12 @@ func (a *sumIntAcc[T]) grow(n int) { a.sum, a.has = growSlice(a.sum, n), growSli
 
 func (a *sumIntAcc[T]) reset(s int32) { a.sum[s], a.has[s] = 0, false }
 
+func (a *sumIntAcc[T]) resetAll(n int) {
+	a.grow(n)
+	clear(a.sum[:n])
+	clear(a.has[:n])
+}
+
 func (a *sumIntAcc[T]) add(s int32, v int64) error {
 	x := a.sum[s]
 	r := x + v
@@ -71,11 +77,25 @@ func (a *sumIntAcc[T]) merge(dst int32, other accumulator, src int32) error {
 	return a.add(dst, o.sum[src])
 }
 
+func (a *sumIntAcc[T]) mergeAll(dst []int32, other accumulator, src []int32) error {
+	o := other.(*sumIntAcc[T])
+	for i, d := range dst {
+		if s := src[i]; o.has[s] {
+			if err := a.add(d, o.sum[s]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (a *sumIntAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	return optFixedArray(mem, arrow.PrimitiveTypes.Int64, slots, a.sum, a.has), nil
 }
 
 func (a *sumIntAcc[T]) slotBytes(int32) int { return 9 }
+
+func (a *sumIntAcc[T]) fixedBytes() int { return 9 }
 
 type sumFloatAcc[T floatNum] struct {
 	sum []float64
@@ -85,6 +105,12 @@ type sumFloatAcc[T floatNum] struct {
 func (a *sumFloatAcc[T]) grow(n int) { a.sum, a.has = growSlice(a.sum, n), growSlice(a.has, n) }
 
 func (a *sumFloatAcc[T]) reset(s int32) { a.sum[s], a.has[s] = 0, false }
+
+func (a *sumFloatAcc[T]) resetAll(n int) {
+	a.grow(n)
+	clear(a.sum[:n])
+	clear(a.has[:n])
+}
 
 func (a *sumFloatAcc[T]) update(groups []int32, arg arrow.Array) error {
 	vals := arrow.GetValues[T](arg.Data(), 1)
@@ -107,11 +133,24 @@ func (a *sumFloatAcc[T]) merge(dst int32, other accumulator, src int32) error {
 	return nil
 }
 
+func (a *sumFloatAcc[T]) mergeAll(dst []int32, other accumulator, src []int32) error {
+	o := other.(*sumFloatAcc[T])
+	for i, d := range dst {
+		if s := src[i]; o.has[s] {
+			a.sum[d] += o.sum[s]
+			a.has[d] = true
+		}
+	}
+	return nil
+}
+
 func (a *sumFloatAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	return optFixedArray(mem, arrow.PrimitiveTypes.Float64, slots, a.sum, a.has), nil
 }
 
 func (a *sumFloatAcc[T]) slotBytes(int32) int { return 9 }
+
+func (a *sumFloatAcc[T]) fixedBytes() int { return 9 }
 
 type sumDecAcc struct {
 	t   *arrow.Decimal128Type
@@ -122,6 +161,18 @@ type sumDecAcc struct {
 func (a *sumDecAcc) grow(n int) { a.sum, a.has = growSlice(a.sum, n), growSlice(a.has, n) }
 
 func (a *sumDecAcc) reset(s int32) { a.sum[s], a.has[s] = decimal128.Num{}, false }
+
+func (a *sumDecAcc) resetAll(n int) {
+	a.grow(n)
+	clear(a.sum[:n])
+	clear(a.has[:n])
+}
+
+func (a *sumDecAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	return mergeEach(a, dst, other, src)
+}
+
+func (a *sumDecAcc) fixedBytes() int { return 17 }
 
 func (a *sumDecAcc) update(groups []int32, arg arrow.Array) error {
 	vals := arrow.GetValues[decimal128.Num](arg.Data(), 1)
@@ -165,6 +216,23 @@ func (a *avgAcc) grow(n int) { a.sum, a.cnt = growSlice(a.sum, n), growSlice(a.c
 
 func (a *avgAcc) reset(s int32) { a.sum[s], a.cnt[s] = 0, 0 }
 
+func (a *avgAcc) resetAll(n int) {
+	a.grow(n)
+	clear(a.sum[:n])
+	clear(a.cnt[:n])
+}
+
+func (a *avgAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
+	o := other.(*avgAcc)
+	for i, d := range dst {
+		a.sum[d] += o.sum[src[i]]
+		a.cnt[d] += o.cnt[src[i]]
+	}
+	return nil
+}
+
+func (a *avgAcc) fixedBytes() int { return 16 }
+
 func (a *avgAcc) update(groups []int32, arg arrow.Array) error {
 	switch arg.DataType().ID() {
 	case arrow.INT16:
@@ -201,15 +269,18 @@ func (a *avgAcc) merge(dst int32, other accumulator, src int32) error {
 	return nil
 }
 
+// build sizes its scratch by len(slots), not by the whole state.
 func (a *avgAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
-	vals := make([]float64, len(a.sum))
-	has := make([]bool, len(a.sum))
-	for _, s := range slots {
+	vals := make([]float64, len(slots))
+	has := make([]bool, len(slots))
+	idx := make([]int32, len(slots))
+	for i, s := range slots {
+		idx[i] = int32(i)
 		if a.cnt[s] > 0 {
-			vals[s], has[s] = a.sum[s]/float64(a.cnt[s]), true
+			vals[i], has[i] = a.sum[s]/float64(a.cnt[s]), true
 		}
 	}
-	return optFixedArray(mem, arrow.PrimitiveTypes.Float64, slots, vals, has), nil
+	return optFixedArray(mem, arrow.PrimitiveTypes.Float64, idx, vals, has), nil
 }
 
 func (a *avgAcc) slotBytes(int32) int { return 16 }

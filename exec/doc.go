@@ -23,17 +23,22 @@
 // evaluate a branch only on the rows that reach it, so
 // CASE WHEN x = 0 THEN 0 ELSE 10 / x END cannot divide by zero.
 //
-// The window aggregate works in two stages. It cuts event time into panes
-// of gcd(size, slide) and pre-aggregates each batch in a hash table keyed
-// by (pane, encoded group key): Pebble and Go maps stay off the per-row
-// path. Then it merges each pane's partial result once into every window
-// that contains the pane, in a map of (window start, key) to a slot in
-// column-wise accumulators. SESSION groups a batch's rows by key, cuts
-// sessions at the gap and merges them with the overlapping open sessions.
-// Flush emits the closed windows in (end, start, key) order, or the
-// changed groups for EMIT CHANGES, and frees closed windows. Group keys
-// are encoded so that their bytes sort like the SQL values (NULLs last)
-// and decode back when results are emitted.
+// The window aggregate works in two stages. It interns each group key once
+// in a group table (encoded key bytes in an arena, open addressing, a
+// dense group id reused across batches and reference counted by the
+// windows that hold it). It cuts event time into panes of gcd(size,
+// slide) and pre-aggregates each batch by (pane, group id) into dense
+// per-batch accumulators: Pebble, Go maps and string keys stay off the
+// per-row path. Then it merges each pane's partial result once into every
+// window that contains the pane, in an open-addressing index of (window
+// start, group id) to a slot in column-wise accumulators. SESSION groups a
+// batch's rows by group id, cuts sessions at the gap and merges them with
+// the overlapping open sessions. Flush emits the closed windows in (end,
+// start, key) order, or the changed groups for EMIT CHANGES, and frees
+// closed windows; a group id whose last window closes is freed and its
+// arena bytes reclaimed. Group keys are encoded so that their bytes sort
+// like the SQL values (NULLs last) and decode back when results are
+// emitted.
 //
 // Conventions: timestamp ± BIGINT means microseconds (the binder lowers
 // INTERVAL constants to that); arithmetic on NUMERIC runs in float64 and

@@ -4,52 +4,165 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// batchAgg pre-aggregates one batch: rows are grouped by their encoded
-// (pane or session, key) and folded into per-batch accumulators, so the
-// operator's window state is touched once per group, not once per row.
-// All buffers and the map are reused across batches; in steady state the
-// only allocation is one key string per new group.
+// batchAgg pre-aggregates one batch. Each kept row's encoded key is looked
+// up in the operator's groupTable (a gid, stable across batches), then rows
+// are grouped by (pane, gid) or by gid alone into batch groups, numbered
+// in order of first appearance, and folded column-wise into per-batch
+// accumulators. The operator's window state is then touched once per
+// batch group, not once per row. Every buffer is reused across batches,
+// so steady state allocates nothing per row or per group.
 type batchAgg struct {
-	enc      keyEncoder
-	index    map[string]int32
-	keys     []string // group -> encoded key
-	rowGroup []int32  // row -> group, -1 for dropped rows
-	accs     []accumulator
+	enc    keyEncoder
+	groups *groupTable
+	gids   []int32 // row -> gid, -1 for dropped rows
+	fresh  []int32 // gids this batch added to groups (swept by endBatch)
+
+	rowGroup []int32 // row -> batch group, -1 for dropped rows
+	pane     []int64 // batch group -> pane number (0 when grouped by key only)
+	gid      []int32 // batch group -> gid
+
+	// Grouping by (pane, gid) uses a dense grid of cells, indexed by
+	// (pane - lowest pane) * stride + gid, when the batch's pane span times
+	// the ids in use is small; otherwise a map. Grouping by gid alone uses
+	// local. cells and local hold -1 between batches.
+	cells  []int32
+	cellOf []int32 // batch group -> its cell, to reset
+	sparse map[paneGroup]int32
+	local  []int32 // gid -> batch group
+
+	accs []accumulator
 }
 
-func newBatchAgg(accs []accumulator) *batchAgg {
-	return &batchAgg{index: make(map[string]int32), accs: accs}
+type paneGroup struct {
+	pane int64
+	gid  int32
 }
 
-// group assigns every row not marked in drop to a group by its encoded
-// key (prefix then key columns), then folds the aggregate arguments.
-func (b *batchAgg) group(n int, prefix []int64, keys []arrow.Array, drop []bool, args []arrow.Array) error {
-	clear(b.index)
-	b.keys = b.keys[:0]
-	if err := b.enc.encode(n, prefix, keys); err != nil {
+func newBatchAgg(groups *groupTable, accs []accumulator) *batchAgg {
+	return &batchAgg{groups: groups, sparse: make(map[paneGroup]int32), accs: accs}
+}
+
+// assignGids encodes the key columns of the n rows not marked in drop and
+// looks each up in the group table, adding new keys.
+func (b *batchAgg) assignGids(n int, keys []arrow.Array, drop []bool) error {
+	if err := b.enc.encode(n, nil, keys); err != nil {
 		return err
 	}
-	b.rowGroup = resizeInt32(b.rowGroup, n)
+	b.gids = resizeInt32(b.gids, n)
+	t := b.groups
 	for i := range n {
 		if drop[i] {
+			b.gids[i] = -1
+			continue
+		}
+		g, added := t.findOrAdd(b.enc.row(i))
+		if added {
+			b.fresh = append(b.fresh, g)
+		}
+		b.gids[i] = g
+	}
+	return nil
+}
+
+// endBatch frees the gids this batch added that no window slot took.
+func (b *batchAgg) endBatch() {
+	b.groups.sweep(b.fresh)
+	b.fresh = b.fresh[:0]
+}
+
+func (b *batchAgg) startGroups(n int) {
+	b.rowGroup = resizeInt32(b.rowGroup, n)
+	b.pane, b.gid, b.cellOf = b.pane[:0], b.gid[:0], b.cellOf[:0]
+}
+
+// groupByPane groups the kept rows by (panes[i], gid); lo and hi bound the
+// pane numbers of kept rows.
+func (b *batchAgg) groupByPane(n int, panes []int64, lo, hi int64) {
+	b.startGroups(n)
+	stride := int64(b.groups.ids())
+	limit := int64(max(4*n, 1<<16))
+	if span := hi - lo; span < 0 || span >= limit || (span+1)*stride > limit {
+		b.groupByPaneSparse(panes)
+		return
+	}
+	if need := int((hi - lo + 1) * stride); len(b.cells) < need {
+		old := len(b.cells)
+		b.cells = growSlice(b.cells, need)
+		for i := old; i < need; i++ {
+			b.cells[i] = -1
+		}
+	}
+	cells := b.cells
+	for i, g := range b.gids[:n] {
+		if g < 0 {
 			b.rowGroup[i] = -1
 			continue
 		}
-		k := b.enc.row(i)
-		g, ok := b.index[string(k)]
-		if !ok {
-			g = int32(len(b.keys))
-			s := string(k)
-			b.index[s] = g
-			b.keys = append(b.keys, s)
+		c := int32((panes[i]-lo)*stride) + g
+		bg := cells[c]
+		if bg < 0 {
+			bg = int32(len(b.gid))
+			cells[c] = bg
+			b.pane, b.gid, b.cellOf = append(b.pane, panes[i]), append(b.gid, g), append(b.cellOf, c)
 		}
-		b.rowGroup[i] = g
+		b.rowGroup[i] = bg
 	}
-	for a, acc := range b.accs {
-		acc.grow(len(b.keys))
-		for g := range b.keys {
-			acc.reset(int32(g))
+	for _, c := range b.cellOf {
+		cells[c] = -1
+	}
+}
+
+func (b *batchAgg) groupByPaneSparse(panes []int64) {
+	clear(b.sparse)
+	for i, g := range b.gids {
+		if g < 0 {
+			b.rowGroup[i] = -1
+			continue
 		}
+		k := paneGroup{panes[i], g}
+		bg, ok := b.sparse[k]
+		if !ok {
+			bg = int32(len(b.gid))
+			b.sparse[k] = bg
+			b.pane, b.gid = append(b.pane, panes[i]), append(b.gid, g)
+		}
+		b.rowGroup[i] = bg
+	}
+}
+
+// groupByKey groups the kept rows by gid alone.
+func (b *batchAgg) groupByKey(n int) {
+	b.startGroups(n)
+	if ids := b.groups.ids(); len(b.local) < ids {
+		old := len(b.local)
+		b.local = growSlice(b.local, ids)
+		for i := old; i < ids; i++ {
+			b.local[i] = -1
+		}
+	}
+	for i, g := range b.gids[:n] {
+		if g < 0 {
+			b.rowGroup[i] = -1
+			continue
+		}
+		bg := b.local[g]
+		if bg < 0 {
+			bg = int32(len(b.gid))
+			b.local[g] = bg
+			b.pane, b.gid = append(b.pane, 0), append(b.gid, g)
+		}
+		b.rowGroup[i] = bg
+	}
+	for _, g := range b.gid {
+		b.local[g] = -1
+	}
+}
+
+// fold empties the batch accumulators and folds args into them by
+// rowGroup (args[a] is nil for count(*)).
+func (b *batchAgg) fold(args []arrow.Array) error {
+	for a, acc := range b.accs {
+		acc.resetAll(len(b.gid))
 		if err := acc.update(b.rowGroup, args[a]); err != nil {
 			return err
 		}

@@ -2,34 +2,40 @@ package exec
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // windowAgg is the window aggregate (WindowAggSpec): it assigns rows to
-// windows, pre-aggregates each batch by (pane or session, group key) and
+// windows, pre-aggregates each batch by (pane or session, group) and
 // merges the batch partials into per-(window, group) state, which Flush
-// emits and frees as the watermark closes windows.
+// emits and frees as the watermark closes windows. Group keys are interned
+// once in groups and named by id everywhere else.
 type windowAgg struct {
-	mem     memory.Allocator
-	spec    WindowAggSpec
-	panes   paneAssigner
-	gap     int64 // SESSION gap in µs
-	args    []Expr
-	aggOut  []arrow.DataType // natural accumulator result types
-	schema  *arrow.Schema
-	batch   *batchAgg
-	state   *windowState
-	sess    *sessionIndex
-	prevWM  int64 // watermark of the previous Flush: windows ending at or before it are closed
-	prefix  []int64
-	drop    []bool
-	mapKey  []byte
-	stats   OpStats
-	keyType []arrow.DataType
+	mem       memory.Allocator
+	spec      WindowAggSpec
+	panes     paneAssigner
+	gap       int64 // SESSION gap in µs
+	args      []Expr
+	exprs     []Expr           // keys then args, evaluated per batch
+	cols      []arrow.Array    // their values for the current batch
+	aggOut    []arrow.DataType // natural accumulator result types
+	schema    *arrow.Schema
+	groups    *groupTable
+	batch     *batchAgg
+	state     *windowState
+	sess      *sessionIndex
+	prevWM    int64   // watermark of the previous Flush: windows ending at or before it are closed
+	prefix    []int64 // row -> pane number, or event time for sessions
+	drop      []bool
+	maybeLate []int32 // SESSION rows whose own session would have closed (see assignSession)
+	dst       []int32 // merge pairs: state slot <- batch group
+	src       []int32
+	stats     OpStats
+	keyType   []arrow.DataType
 }
 
 var _ Operator = (*windowAgg)(nil)
@@ -42,19 +48,23 @@ func (w *windowAgg) Push(ctx context.Context, in arrow.RecordBatch, emit EmitFun
 	if n == 0 {
 		return nil
 	}
-	cols, err := evalAll(ctx, w.mem, append(append([]Expr(nil), w.spec.Keys...), w.args...), in)
-	if err != nil {
+	if err := evalInto(ctx, w.mem, w.exprs, in, w.cols); err != nil {
 		return fmt.Errorf("window aggregate: %w", err)
 	}
-	defer releaseArrays(cols)
-	keys, args := cols[:len(w.spec.Keys)], cols[len(w.spec.Keys):]
-	if err := w.assignRows(in, n); err != nil {
+	defer releaseInto(w.cols)
+	keys, args := w.cols[:len(w.spec.Keys)], w.cols[len(w.spec.Keys):]
+	lo, hi, err := w.assignRows(in, n)
+	if err != nil {
 		return err
 	}
+	defer w.batch.endBatch()
+	if err := w.batch.assignGids(n, keys, w.drop); err != nil {
+		return fmt.Errorf("window aggregate: %w", err)
+	}
 	if w.spec.Window.Kind == Session {
-		err = w.pushSession(n, keys, args)
+		err = w.pushSession(n, args)
 	} else {
-		err = w.pushPanes(n, keys, args)
+		err = w.pushPanes(n, args, lo, hi)
 	}
 	if err != nil {
 		return fmt.Errorf("window aggregate: %w", err)
@@ -62,21 +72,22 @@ func (w *windowAgg) Push(ctx context.Context, in arrow.RecordBatch, emit EmitFun
 	return nil
 }
 
-// evalAll evaluates exprs (nil entries give nil arrays, for count(*)).
-func evalAll(ctx context.Context, mem memory.Allocator, exprs []Expr, b arrow.RecordBatch) ([]arrow.Array, error) {
-	out := make([]arrow.Array, len(exprs))
+// evalInto evaluates exprs into out (len(exprs)); nil entries give nil
+// arrays, for count(*). On error out holds nothing.
+func evalInto(ctx context.Context, mem memory.Allocator, exprs []Expr, b arrow.RecordBatch, out []arrow.Array) error {
 	for i, e := range exprs {
 		if e == nil {
+			out[i] = nil
 			continue
 		}
 		a, err := e.Eval(ctx, mem, b)
 		if err != nil {
-			releaseArrays(out)
-			return nil, err
+			releaseInto(out[:i])
+			return err
 		}
 		out[i] = a
 	}
-	return out, nil
+	return nil
 }
 
 func releaseArrays(as []arrow.Array) {
@@ -87,84 +98,134 @@ func releaseArrays(as []arrow.Array) {
 	}
 }
 
-// assignRows fills w.prefix (pane start, or event time for sessions) and
+// releaseInto releases and clears as.
+func releaseInto(as []arrow.Array) {
+	releaseArrays(as)
+	clear(as)
+}
+
+// assignRows fills w.prefix (pane number, or event time for sessions) and
 // w.drop for NULL event times and rows late for every window they fall in.
-func (w *windowAgg) assignRows(in arrow.RecordBatch, n int) error {
+// For panes it returns the lowest and highest pane number of kept rows.
+func (w *windowAgg) assignRows(in arrow.RecordBatch, n int) (lo, hi int64, err error) {
 	w.prefix = growSlice(w.prefix[:0], n)[:n]
 	w.drop = growSlice(w.drop[:0], n)[:n]
 	kind := w.spec.Window.Kind
 	if kind == NoWindow {
 		clear(w.prefix)
 		clear(w.drop)
-		return nil
+		return 0, 0, nil
 	}
 	col := in.Column(w.spec.Window.TimeCol)
 	if col.DataType().ID() != arrow.TIMESTAMP {
-		return fmt.Errorf("window aggregate: event time column is %s, want timestamp", col.DataType())
+		return 0, 0, fmt.Errorf("window aggregate: event time column is %s, want timestamp", col.DataType())
 	}
-	ts := arrow.GetValues[int64](col.Data(), 1)
+	ts := arrow.GetValues[int64](col.Data(), 1)[:n]
+	if kind == Session {
+		w.assignSession(col, ts)
+		return 0, 0, nil
+	}
+	lo, hi = w.assignPanes(col, ts)
+	return lo, hi, nil
+}
+
+// assignSession keeps every row with an event time. A row whose own
+// session [t, t+gap) would already have closed is only possibly late: it
+// is on time when it falls into a session of its group that is still open,
+// which lateSessionRows decides once the rows have group ids.
+func (w *windowAgg) assignSession(col arrow.Array, ts []int64) {
 	nulls := col.NullN() > 0
+	w.maybeLate = w.maybeLate[:0]
 	for i, t := range ts {
 		w.drop[i] = false
 		switch {
 		case nulls && col.IsNull(i):
 			w.drop[i] = true
 			w.stats.NullTimeRows++
-		case kind == Session:
-			w.prefix[i] = t
-			if t+w.gap <= w.prevWM { // its session would already have closed
-				w.drop[i] = true
-				w.stats.LateRows++
-			}
 		default:
-			w.prefix[i] = w.panes.paneStart(t)
-			if w.panes.lastEnd(t) <= w.prevWM {
-				w.drop[i] = true
-				w.stats.LateRows++
-			} else if w.panes.firstEnd(t) <= w.prevWM {
-				w.stats.LateRows++ // HOP: dropped from its older windows only
+			w.prefix[i] = t
+			if t+w.gap <= w.prevWM {
+				w.maybeLate = append(w.maybeLate, int32(i))
 			}
 		}
 	}
-	return nil
 }
 
-// pushPanes pre-aggregates by (pane, key), then merges each pane partial
+// assignPanes maps rows to pane numbers. Every row of a pane falls in the
+// same windows, so lateness is worked out once per run of rows in one pane.
+func (w *windowAgg) assignPanes(col arrow.Array, ts []int64) (lo, hi int64) {
+	nulls := col.NullN() > 0
+	p := w.panes
+	lo, hi = math.MaxInt64, math.MinInt64
+	var pn, from, to int64 = 0, 1, 0 // [from, to) is pane pn; empty at first
+	var drop, late bool
+	for i, t := range ts {
+		if nulls && col.IsNull(i) {
+			w.drop[i] = true
+			w.stats.NullTimeRows++
+			continue
+		}
+		if t < from || t >= to {
+			pn = floorDiv(t, p.pane)
+			from, to = pn*p.pane, pn*p.pane+p.pane
+			if from < math.MinInt64/4 || from > math.MaxInt64/4 {
+				to = from // far from the epoch: no caching, so overflow behaves per row
+			}
+			drop = p.lastEnd(t) <= w.prevWM
+			late = drop || p.firstEnd(t) <= w.prevWM // HOP: dropped from its older windows only
+		}
+		w.prefix[i], w.drop[i] = pn, drop
+		if late {
+			w.stats.LateRows++
+		}
+		if !drop {
+			lo, hi = min(lo, pn), max(hi, pn)
+		}
+	}
+	return lo, hi
+}
+
+// pushPanes pre-aggregates by (pane, group), then merges each pane partial
 // into every still-open window that contains the pane.
-func (w *windowAgg) pushPanes(n int, keys, args []arrow.Array) error {
-	if err := w.batch.group(n, w.prefix, keys, w.drop, args); err != nil {
+func (w *windowAgg) pushPanes(n int, args []arrow.Array, lo, hi int64) error {
+	b := w.batch
+	b.groupByPane(n, w.prefix, lo, hi)
+	if err := b.fold(args); err != nil {
 		return err
 	}
-	for g, k := range w.batch.keys {
-		pane := int64(binary.BigEndian.Uint64([]byte(k[:8])) ^ (1 << 63))
-		groupKey := k[8:]
-		err := w.paneWindows(pane, func(start, end int64) error {
-			if end <= w.prevWM {
-				return nil // closed before this batch: late for this window
+	w.dst, w.src = w.dst[:0], w.src[:0]
+	p := w.panes
+	var curPane, first, last int64 = 0, 1, 0 // window starts first..last (× slide) of curPane
+	for bg, pn := range b.pane {
+		g := b.gid[bg]
+		if w.spec.Window.Kind == NoWindow {
+			w.mergeInto(0, noWindowEnd, g, bg)
+			continue
+		}
+		if pn != curPane || first > last {
+			start := pn * p.pane
+			curPane, first, last = pn, ceilDiv(start+p.pane-p.size, p.slide), floorDiv(start, p.slide)
+		}
+		for k := first; k <= last; k++ {
+			start := k * p.slide
+			if end := start + p.size; end > w.prevWM { // else closed before this batch: late
+				w.mergeInto(start, end, g, bg)
 			}
-			w.mapKey = append(append(w.mapKey[:0], k[:8]...), groupKey...)
-			binary.BigEndian.PutUint64(w.mapKey, uint64(start)^(1<<63))
-			s := w.state.lookup(w.mapKey, start, end, groupKey)
-			for a, acc := range w.state.accs {
-				if err := acc.merge(s, w.batch.accs[a], int32(g)); err != nil {
-					return err
-				}
-			}
-			w.state.touch(s)
-			return nil
-		})
-		if err != nil {
+		}
+	}
+	for a, acc := range w.state.accs {
+		if err := acc.mergeAll(w.dst, b.accs[a], w.src); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *windowAgg) paneWindows(pane int64, f func(start, end int64) error) error {
-	if w.spec.Window.Kind == NoWindow {
-		return f(0, noWindowEnd)
-	}
-	return w.panes.windowStarts(pane, func(start int64) error { return f(start, start+w.panes.size) })
+// mergeInto queues batch group bg for merging into window [start, end) of group g.
+func (w *windowAgg) mergeInto(start, end int64, g int32, bg int) {
+	s := w.state.lookup(start, end, g)
+	w.state.touch(s)
+	w.dst, w.src = append(w.dst, s), append(w.src, int32(bg))
 }
 
 // Flush emits closed windows (EMIT ON WINDOW CLOSE) or the changed groups
@@ -183,7 +244,7 @@ func (w *windowAgg) Flush(ctx context.Context, wm int64, emit EmitFunc) error {
 	}
 	for _, s := range closed {
 		if w.sess != nil {
-			w.sess.remove(w.state.groupKey[s], s)
+			w.sess.remove(w.state.gid[s], s)
 		}
 		w.state.release(s)
 	}
@@ -200,6 +261,10 @@ func (w *windowAgg) Stats() OpStats {
 
 // Close drops all state; accumulators hold Go memory only.
 func (w *windowAgg) Close() {
-	w.state = newWindowState(w.state.accs[:0])
-	w.batch = newBatchAgg(nil)
+	w.groups = newGroupTable()
+	w.state = newWindowState(w.groups, nil)
+	w.batch = newBatchAgg(w.groups, nil)
+	if w.sess != nil {
+		w.sess = newSessionIndex()
+	}
 }

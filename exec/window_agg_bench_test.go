@@ -37,7 +37,7 @@ func BenchmarkWindowAgg(b *testing.B) {
 	i64 := arrow.PrimitiveTypes.Int64
 	kinds := map[string]WindowSpec{
 		"tumble":  {Kind: Tumble, Size: 10 * time.Second},
-		"hop":     {Kind: Hop, Size: 10 * time.Second, Slide: 5 * time.Second},
+		"hop":     {Kind: Hop, Size: 10 * time.Second, Slide: 2 * time.Second},
 		"session": {Kind: Session, Gap: 5 * time.Second},
 	}
 	for _, kind := range []string{"tumble", "hop", "session"} {

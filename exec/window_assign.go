@@ -41,9 +41,6 @@ func gcd(a, b int64) int64 {
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
-// paneStart returns the start of the pane holding ts.
-func (p paneAssigner) paneStart(ts int64) int64 { return floorDiv(ts, p.pane) * p.pane }
-
 // firstEnd and lastEnd bound the ends of the windows that contain ts.
 func (p paneAssigner) lastEnd(ts int64) int64 { return floorDiv(ts, p.slide)*p.slide + p.size }
 
@@ -51,18 +48,9 @@ func (p paneAssigner) firstEnd(ts int64) int64 {
 	return (floorDiv(ts-p.size, p.slide)+1)*p.slide + p.size
 }
 
-// windowStarts calls f with the start of every window containing the pane
-// at paneStart, oldest first.
-func (p paneAssigner) windowStarts(paneStart int64, f func(start int64) error) error {
-	lo := ceilDiv(paneStart+p.pane-p.size, p.slide)
-	hi := floorDiv(paneStart, p.slide)
-	for k := lo; k <= hi; k++ {
-		if err := f(k * p.slide); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// The windows containing the pane that starts at s start at k × slide
+// for k in [ceilDiv(s+pane-size, slide), floorDiv(s, slide)]
+// (windowAgg.pushPanes); rows are bucketed by pane number, floorDiv(ts, pane).
 
 // noWindowEnd marks the single never-closing window of a running aggregate.
 const noWindowEnd = math.MaxInt64

@@ -1,12 +1,12 @@
 package exec
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -51,7 +51,10 @@ func newWindowAgg(mem memory.Allocator, spec *WindowAggSpec, in *arrow.Schema) (
 		batchAccs, stateAccs = append(batchAccs, accB), append(stateAccs, accS)
 		fields = append(fields, arrow.Field{Name: "agg" + strconv.Itoa(i), Type: t, Nullable: true})
 	}
-	w.batch, w.state = newBatchAgg(batchAccs), newWindowState(stateAccs)
+	w.groups = newGroupTable()
+	w.batch, w.state = newBatchAgg(w.groups, batchAccs), newWindowState(w.groups, stateAccs)
+	w.exprs = append(append([]Expr(nil), spec.Keys...), w.args...)
+	w.cols = make([]arrow.Array, len(w.exprs))
 	w.schema = arrow.NewSchema(fields, nil)
 	return w, w.schema, nil
 }
@@ -116,7 +119,7 @@ func (w *windowAgg) emitSlots(ctx context.Context, slots []int32, emit EmitFunc)
 		if c := compareInt64(st.start[a], st.start[b]); c != 0 {
 			return c
 		}
-		return strings.Compare(st.groupKey[a], st.groupKey[b])
+		return bytes.Compare(w.groups.key(st.gid[a]), w.groups.key(st.gid[b]))
 	})
 	out, err := w.buildOutput(slots)
 	if err != nil {
@@ -184,9 +187,10 @@ func (w *windowAgg) buildKeys(slots []int32) ([]arrow.Array, error) {
 	for i, t := range w.keyType {
 		blds[i] = array.NewBuilder(w.mem, t)
 		defer blds[i].Release()
+		blds[i].Reserve(len(slots))
 	}
 	for _, s := range slots {
-		if err := decodeKeyInto([]byte(w.state.groupKey[s]), blds); err != nil {
+		if err := decodeKeyInto(w.groups.key(w.state.gid[s]), blds); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package exec
+
+// boundedTestEvents is the event count of TestWindowStateBounded.
+const boundedTestEvents = 10_000_000
