@@ -15,27 +15,26 @@ import (
 // emits and frees as the watermark closes windows. Group keys are interned
 // once in groups and named by id everywhere else.
 type windowAgg struct {
-	mem       memory.Allocator
-	spec      WindowAggSpec
-	panes     paneAssigner
-	gap       int64 // SESSION gap in µs
-	args      []Expr
-	exprs     []Expr           // keys then args, evaluated per batch
-	cols      []arrow.Array    // their values for the current batch
-	aggOut    []arrow.DataType // natural accumulator result types
-	schema    *arrow.Schema
-	groups    *groupTable
-	batch     *batchAgg
-	state     *windowState
-	sess      *sessionIndex
-	prevWM    int64   // watermark of the previous Flush: windows ending at or before it are closed
-	prefix    []int64 // row -> pane number, or event time for sessions
-	drop      []bool
-	maybeLate []int32 // SESSION rows whose own session would have closed (see assignSession)
-	dst       []int32 // merge pairs: state slot <- batch group
-	src       []int32
-	stats     OpStats
-	keyType   []arrow.DataType
+	mem     memory.Allocator
+	spec    WindowAggSpec
+	panes   paneAssigner
+	gap     int64 // SESSION gap in µs
+	args    []Expr
+	exprs   []Expr           // keys then args, evaluated per batch
+	cols    []arrow.Array    // their values for the current batch
+	aggOut  []arrow.DataType // natural accumulator result types
+	schema  *arrow.Schema
+	groups  *groupTable
+	batch   *batchAgg
+	state   *windowState
+	sess    *sessionIndex
+	prevWM  int64   // watermark of the previous Flush: windows ending at or before it are closed
+	prefix  []int64 // row -> pane number, or event time for sessions
+	drop    []bool
+	dst     []int32 // merge pairs: state slot <- batch group
+	src     []int32
+	stats   OpStats
+	keyType []arrow.DataType
 }
 
 var _ Operator = (*windowAgg)(nil)
@@ -129,24 +128,17 @@ func (w *windowAgg) assignRows(in arrow.RecordBatch, n int) (lo, hi int64, err e
 	return lo, hi, nil
 }
 
-// assignSession keeps every row with an event time. A row whose own
-// session [t, t+gap) would already have closed is only possibly late: it
-// is on time when it falls into a session of its group that is still open,
-// which lateSessionRows decides once the rows have group ids.
+// assignSession keeps every row with an event time. Whether a row is late
+// depends on the session it joins, which pushSession decides once the
+// batch's sessions are cut (see lateBatchSession).
 func (w *windowAgg) assignSession(col arrow.Array, ts []int64) {
 	nulls := col.NullN() > 0
-	w.maybeLate = w.maybeLate[:0]
 	for i, t := range ts {
 		w.drop[i] = false
-		switch {
-		case nulls && col.IsNull(i):
+		w.prefix[i] = t
+		if nulls && col.IsNull(i) {
 			w.drop[i] = true
 			w.stats.NullTimeRows++
-		default:
-			w.prefix[i] = t
-			if t+w.gap <= w.prevWM {
-				w.maybeLate = append(w.maybeLate, int32(i))
-			}
 		}
 	}
 }

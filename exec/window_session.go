@@ -41,6 +41,8 @@ func (x *sessionIndex) remove(g int32, s int32) {
 type batchSession struct {
 	group       int32 // batch group
 	first, last int64
+	rows        int64
+	late        bool // its rows are late (dropLateSessions)
 }
 
 // pushSession groups rows by key, splits each group's rows (in event-time
@@ -48,9 +50,9 @@ type batchSession struct {
 // batch session, then merges it with the open sessions it overlaps.
 func (w *windowAgg) pushSession(n int, args []arrow.Array) error {
 	kb := w.batch
-	w.dropLateSessionRows()
 	kb.groupByKey(n)
 	sessions := w.batchSessions(n)
+	w.dropLateSessions(sessions)
 	for a, acc := range kb.accs {
 		acc.resetAll(len(sessions))
 		if err := acc.update(w.sess.rows, args[a]); err != nil {
@@ -58,6 +60,9 @@ func (w *windowAgg) pushSession(n int, args []arrow.Array) error {
 		}
 	}
 	for i, bs := range sessions {
+		if bs.late {
+			continue
+		}
 		if err := w.mergeSession(int32(i), bs, kb.gid[bs.group]); err != nil {
 			return err
 		}
@@ -65,31 +70,42 @@ func (w *windowAgg) pushSession(n int, args []arrow.Array) error {
 	return nil
 }
 
-// dropLateSessionRows drops the possibly-late rows (assignSession) that
-// overlap no session of their group open at the start of this batch: the
-// session such a row would join had closed before its batch began (SPEC
-// §2), so it is late. Open sessions all end after the watermark, so a row
-// inside or just before one still extends it.
-func (w *windowAgg) dropLateSessionRows() {
-	st, gids := w.state, w.batch.gids
-	for _, r := range w.maybeLate {
-		g := gids[r]
-		if g < 0 {
-			continue
-		}
-		t, end := w.prefix[r], w.prefix[r]+w.gap
-		joins := false
-		for _, s := range w.sess.open(g) {
-			if st.start[s] < end && t < st.end[s] {
-				joins = true
-				break
-			}
-		}
-		if !joins {
-			gids[r] = -1
-			w.stats.LateRows++
+// dropLateSessions marks the batch sessions whose rows are late: those
+// that join no session of their group still open at the start of this
+// batch and would themselves have closed already (last+gap <= the
+// watermark). A row joins the session its batch session merges into, so a
+// row that would have closed on its own is on time when another row of the
+// batch links it to an open session (SPEC §2: an event arriving while a
+// session is open extends it). Late rows leave the accumulation (rows -1).
+// All batch sessions are judged before any is merged, against the open
+// sessions as the batch found them.
+func (w *windowAgg) dropLateSessions(sessions []batchSession) {
+	x := w.sess
+	for i := range sessions {
+		bs := &sessions[i]
+		end := bs.last + w.gap
+		if end <= w.prevWM && !w.overlapsOpen(w.batch.gid[bs.group], bs.first, end) {
+			bs.late = true
+			w.stats.LateRows += bs.rows
 		}
 	}
+	for r, b := range x.rows {
+		if b >= 0 && sessions[b].late {
+			x.rows[r] = -1
+		}
+	}
+}
+
+// overlapsOpen reports whether [start, end) overlaps an open session of
+// group g.
+func (w *windowAgg) overlapsOpen(g int32, start, end int64) bool {
+	st := w.state
+	for _, s := range w.sess.open(g) {
+		if st.start[s] < end && start < st.end[s] {
+			return true
+		}
+	}
+	return false
 }
 
 // batchSessions orders kept rows by (batch group, time) and cuts sessions.
@@ -131,8 +147,9 @@ func (w *windowAgg) batchSessions(n int) []batchSession {
 		g, t := groups[r], ts[r]
 		if k := len(out) - 1; k >= 0 && out[k].group == g && t < out[k].last+w.gap {
 			out[k].last = t
+			out[k].rows++
 		} else {
-			out = append(out, batchSession{group: g, first: t, last: t})
+			out = append(out, batchSession{group: g, first: t, last: t, rows: 1})
 		}
 		x.rows[r] = int32(len(out) - 1)
 	}
