@@ -34,6 +34,8 @@ type driver struct {
 	limit, delivered int64
 	// waiters are ticker-mode ProcessAllAvailable requests not yet satisfied.
 	waiters []*catchUpRequest
+	// lag is what the last batch left unread (its caps cut the ranges).
+	lag int64
 }
 
 // run is the body of the driver goroutine. It ends when loop does, then
@@ -68,7 +70,7 @@ func (d *driver) loop(ctx context.Context) error {
 		t := d.clock.NewTicker(d.interval)
 		defer t.Stop()
 		tick = t.C()
-		if err := d.batch(ctx, d.clock.Now()); err != nil {
+		if err := d.tickBatches(ctx, d.clock.Now()); err != nil {
 			return err
 		}
 	}
@@ -77,15 +79,34 @@ func (d *driver) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case at := <-tick:
-			if err := d.batch(ctx, at); err != nil {
+			if err := d.tickBatches(ctx, at); err != nil {
 				return err
 			}
-			d.answerWaiters()
 		case req := <-d.q.reqs:
 			if err := d.catchUp(ctx, req); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// tickBatches runs the batch of a tick and, while batch caps leave records
+// unread (a backlog after a restart or a burst), the following batches at
+// once rather than one per tick: catching up runs as fast as the bounded
+// batches allow. Backpressure still applies: deliver waits for the client.
+func (d *driver) tickBatches(ctx context.Context, at time.Time) error {
+	for {
+		if err := d.batch(ctx, at); err != nil {
+			return err
+		}
+		d.answerWaiters()
+		if d.lag == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		at = d.clock.Now()
 	}
 }
 
@@ -166,6 +187,7 @@ func (d *driver) batch(ctx context.Context, at time.Time) error {
 	if err != nil {
 		return err
 	}
+	d.lag = lag
 	in, rs, err := d.src.read(ctx, ranges)
 	if err != nil {
 		return err

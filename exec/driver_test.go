@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -92,6 +93,54 @@ func TestBatchCap(t *testing.T) {
 		d := durationOf(tc.secs)
 		if got := batchCap(tc.max, tc.rate, d); got != tc.want {
 			t.Errorf("batchCap(%d, %d, %v) = %d, want %d", tc.max, tc.rate, d, got, tc.want)
+		}
+	}
+}
+
+// TestBacklogCatchesUpInBoundedBatches: a backlog larger than
+// MaxBatchRecords is read as several bounded batches run back to back,
+// not one per tick (the interval here is an hour) and not one batch
+// holding the whole backlog.
+func TestBacklogCatchesUpInBoundedBatches(t *testing.T) {
+	ctx := testCtx(t)
+	env := newTestEnv(t, Options{BatchInterval: time.Hour, MaxBatchRecords: 4})
+	def := env.createEvents(t, 2, nil)
+	want := produceEvents(t, env, 2, 20)
+	q, err := env.eng.StartQuery(ctx, passSpec(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	var got []string
+	for len(got) < len(want) {
+		b, err := q.Next(ctx) // ends by testCtx's deadline if batches wait for ticks
+		if err != nil {
+			t.Fatalf("after %d rows: %v", len(got), err)
+		}
+		if b.NumRows() > 4 {
+			t.Errorf("a batch of %d rows, want at most MaxBatchRecords = 4", b.NumRows())
+		}
+		got = append(got, rowStrings(b)...)
+		b.Release()
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	if info := q.Info(); info.Batches < 5 {
+		t.Fatalf("%d batches for 20 records at 4 per batch", info.Batches)
+	}
+}
+
+func TestPartitionCap(t *testing.T) {
+	for _, tc := range []struct {
+		cap, batchMax int64
+		n             int
+		want          int64
+	}{{0, 0, 3, 0}, {0, 10, 3, 4}, {2, 10, 3, 2}, {0, 10, 0, 0}, {0, 1, 4, 1}, {5, 100, 4, 5}} {
+		s := &source{cap: tc.cap, batchMax: tc.batchMax}
+		if got := s.partitionCap(tc.n); got != tc.want {
+			t.Errorf("partitionCap(cap=%d, batchMax=%d, n=%d) = %d, want %d", tc.cap, tc.batchMax, tc.n, got, tc.want)
 		}
 	}
 }

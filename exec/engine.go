@@ -335,7 +335,7 @@ func (e *Engine) newDriver(ctx context.Context, spec *QuerySpec, def StreamDef) 
 	if err != nil {
 		return nil, err
 	}
-	src, err := newSource(e.opts.Allocator, kafka, def, spec.Source, e.opts.MaxRecordsPerPartition, e.opts.BatchInterval)
+	src, err := newSource(e.opts.Allocator, kafka, def, spec.Source, e.opts.MaxRecordsPerPartition, e.opts.MaxBatchRecords, e.opts.BatchInterval)
 	if err != nil {
 		pipe.close()
 		return nil, err

@@ -17,6 +17,9 @@ const (
 	DefaultBatchInterval      = time.Second
 	DefaultCheckpointInterval = 10 * time.Second
 	DefaultMaxQueries         = 256
+	// DefaultMaxBatchRecords bounds one micro-batch to about 100 MB of
+	// ~200-byte JSON records, whatever the backlog.
+	DefaultMaxBatchRecords = 500_000
 )
 
 // Options configures an Engine. NewEngine works on a copy and calls
@@ -50,6 +53,12 @@ type Options struct {
 	// max_rate_per_partition. Tests use 1 and 7 to check that results do
 	// not depend on batch boundaries.
 	MaxRecordsPerPartition int64
+	// MaxBatchRecords bounds the records one micro-batch reads over all
+	// its partitions (each partition gets an equal share), so that
+	// catching up on a backlog runs as several bounded batches, back to
+	// back, instead of one that holds the whole backlog in memory. Default
+	// DefaultMaxBatchRecords.
+	MaxBatchRecords int64
 
 	// private holds test knobs; never set outside the package.
 	private struct {
@@ -72,6 +81,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MaxQueries == 0 {
 		o.MaxQueries = DefaultMaxQueries
+	}
+	if o.MaxBatchRecords == 0 {
+		o.MaxBatchRecords = DefaultMaxBatchRecords
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -99,6 +111,8 @@ func (o *Options) Validate() error {
 		return errors.New("exec: options: negative MaxQueries")
 	case o.MaxRecordsPerPartition < 0:
 		return errors.New("exec: options: negative MaxRecordsPerPartition")
+	case o.MaxBatchRecords < 0:
+		return errors.New("exec: options: negative MaxBatchRecords")
 	}
 	return nil
 }

@@ -27,6 +27,9 @@ type source struct {
 	topic  string
 	latest bool  // init starts at the end offsets instead of the log start
 	cap    int64 // records per partition per batch; 0 = unbounded
+	// batchMax bounds the records of one batch over all partitions; each
+	// partition may read an equal share of it (0 = unbounded).
+	batchMax int64
 	// failOnDecode: on_decode_error = 'fail'.
 	failOnDecode bool
 	dec          *ingest.Decoder
@@ -45,7 +48,7 @@ type readStats struct {
 // newSource returns a source for spec over def. interval is the batch
 // interval, which turns max_rate_per_partition into a per-batch cap. The
 // caller must close the source.
-func newSource(mem memory.Allocator, kafka *ingest.Client, def StreamDef, spec SourceSpec, maxRecords int64, interval time.Duration) (*source, error) {
+func newSource(mem memory.Allocator, kafka *ingest.Client, def StreamDef, spec SourceSpec, maxRecords, batchMax int64, interval time.Duration) (*source, error) {
 	dec, err := ingest.NewDecoder(mem, arrow.NewSchema(spec.Columns, nil))
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", def.Name, err)
@@ -54,6 +57,7 @@ func newSource(mem memory.Allocator, kafka *ingest.Client, def StreamDef, spec S
 		kafka: kafka, stream: def.Name, topic: def.Topic,
 		latest:       def.Start == startLatest,
 		cap:          batchCap(maxRecords, def.MaxRatePerPartition, interval),
+		batchMax:     batchMax,
 		failOnDecode: def.OnDecodeError == decodeErrorFail,
 		dec:          dec,
 	}, nil
@@ -96,19 +100,33 @@ func (s *source) plan(ctx context.Context) (ranges []ingest.Range, lag int64, er
 	if err := s.addPartitions(ctx, ends); err != nil {
 		return nil, 0, err
 	}
+	limit := s.partitionCap(len(ends))
 	for p, end := range ends {
 		next := s.next[p]
 		if next >= end {
 			continue
 		}
 		stop := end
-		if s.cap > 0 && end-next > s.cap {
-			stop = next + s.cap
+		if limit > 0 && end-next > limit {
+			stop = next + limit
 		}
 		ranges = append(ranges, ingest.Range{Partition: int32(p), Start: next, End: stop})
 		lag += end - stop
 	}
 	return ranges, lag, nil
+}
+
+// partitionCap is the per-partition limit of a batch over n partitions:
+// the configured cap, lowered to an equal share of batchMax.
+func (s *source) partitionCap(n int) int64 {
+	c := s.cap
+	if s.batchMax > 0 && n > 0 {
+		share := max((s.batchMax+int64(n)-1)/int64(n), 1)
+		if c == 0 || share < c {
+			c = share
+		}
+	}
+	return c
 }
 
 // addPartitions extends next to cover every partition in ends.
