@@ -74,20 +74,27 @@ func keyWords(k []byte) (w0, w1 uint64) {
 	return w0, w1 & (1<<(8*(n-8)) - 1)
 }
 
-// hashKey hashes an encoded key given its first words: a multiply-rotate
-// mix and a murmur3 finaliser, so the low bits used for probing are well
-// mixed. Bytes past 16 are folded 8 at a time.
+// hashKey hashes an encoded key given its first words, so the low bits
+// used for probing are well mixed. Keys of up to 16 bytes take one
+// 128-bit multiply; longer keys a multiply-rotate mix, their bytes past
+// 16 folded 8 at a time, and a murmur3 finaliser.
 func hashKey(k []byte, w0, w1 uint64) uint32 {
+	if len(k) <= 16 {
+		// One 128-bit multiply of the two words (the wyhash mix). Neither
+		// factor is ever 0: a key starts with a flag byte (or is empty), and
+		// the top bit of the second is set, which only pairs keys differing
+		// in the top bit of byte 15.
+		hi, lo := bits.Mul64(w0^0xa0761d6478bd642f, (w1^0xe7037ed1a0b428db^uint64(len(k)))|1<<63)
+		return uint32(hi^lo) ^ uint32((hi^lo)>>32)
+	}
 	h := w0*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(w1*0xc2b2ae3d27d4eb4f, 29) ^ uint64(len(k))
-	if len(k) > 16 {
-		rest := k[16:]
-		for len(rest) >= 8 {
-			h = bits.RotateLeft64(h^binary.LittleEndian.Uint64(rest)*0xc2b2ae3d27d4eb4f, 31) * 0x9e3779b97f4a7c15
-			rest = rest[8:]
-		}
-		for i, b := range rest {
-			h ^= uint64(b) << (8 * i) * 0xff51afd7ed558ccd
-		}
+	rest := k[16:]
+	for len(rest) >= 8 {
+		h = bits.RotateLeft64(h^binary.LittleEndian.Uint64(rest)*0xc2b2ae3d27d4eb4f, 31) * 0x9e3779b97f4a7c15
+		rest = rest[8:]
+	}
+	for i, b := range rest {
+		h ^= uint64(b) << (8 * i) * 0xff51afd7ed558ccd
 	}
 	return uint32(fmix64(h))
 }

@@ -33,6 +33,7 @@ type windowAgg struct {
 	drop    []bool
 	dst     []int32 // merge pairs: state slot <- batch group
 	src     []int32
+	tabs    []*gidTable // index tables of the current pane's windows, nil until needed
 	stats   OpStats
 	keyType []arrow.DataType
 }
@@ -185,25 +186,13 @@ func (w *windowAgg) pushPanes(n int, args []arrow.Array, lo, hi int64) error {
 	if err := b.fold(args); err != nil {
 		return err
 	}
-	w.dst, w.src = w.dst[:0], w.src[:0]
-	p := w.panes
-	var curPane, first, last int64 = 0, 1, 0 // window starts first..last (× slide) of curPane
-	for bg, pn := range b.pane {
-		g := b.gid[bg]
-		if w.spec.Window.Kind == NoWindow {
+	if w.spec.Window.Kind == NoWindow {
+		w.dst, w.src = w.dst[:0], w.src[:0]
+		for bg, g := range b.gid {
 			w.mergeInto(0, noWindowEnd, g, bg)
-			continue
 		}
-		if pn != curPane || first > last {
-			start := pn * p.pane
-			curPane, first, last = pn, ceilDiv(start+p.pane-p.size, p.slide), floorDiv(start, p.slide)
-		}
-		for k := first; k <= last; k++ {
-			start := k * p.slide
-			if end := start + p.size; end > w.prevWM { // else closed before this batch: late
-				w.mergeInto(start, end, g, bg)
-			}
-		}
+	} else {
+		w.mergePanes()
 	}
 	for a, acc := range w.state.accs {
 		if err := acc.mergeAll(w.dst, b.accs[a], w.src); err != nil {
@@ -211,6 +200,47 @@ func (w *windowAgg) pushPanes(n int, args []arrow.Array, lo, hi int64) error {
 		}
 	}
 	return nil
+}
+
+// mergePanes queues every batch group (pane, group) for merging into each
+// still-open window that contains the pane, finding the window's slot in
+// the group's cache of recent windows first.
+func (w *windowAgg) mergePanes() {
+	b, st, p, prevWM := w.batch, w.state, w.panes, w.prevWM
+	dst, src := w.dst[:0], w.src[:0]
+	ids, mask := w.groups.ids(), uint64(st.ringLen-1)
+	var curPane, first, last int64 = 0, 1, 0 // window starts first..last (× slide) of curPane
+	for bg, pn := range b.pane {
+		g := b.gid[bg]
+		if pn != curPane || first > last {
+			start := pn * p.pane
+			curPane, first, last = pn, ceilDiv(start+p.pane-p.size, p.slide), floorDiv(start, p.slide)
+			w.tabs = growSlice(w.tabs[:0], int(last-first+1))
+			clear(w.tabs)
+		}
+		ring := st.ring(g, ids)
+		for k := first; k <= last; k++ {
+			start := k * p.slide
+			end := start + p.size
+			if end <= prevWM { // closed before this batch: late
+				continue
+			}
+			e := &ring[uint64(k)&mask]
+			s := e.slot - 1
+			if e.slot == 0 || e.start != start {
+				t := w.tabs[k-first]
+				if t == nil {
+					t = st.index.window(start)
+					w.tabs[k-first] = t
+				}
+				s = st.lookupIn(t, start, end, g)
+				*e = ringEntry{start: start, slot: s + 1}
+			}
+			st.touch(s)
+			dst, src = append(dst, s), append(src, int32(bg))
+		}
+	}
+	w.dst, w.src = dst, src
 }
 
 // mergeInto queues batch group bg for merging into window [start, end) of group g.
@@ -254,7 +284,7 @@ func (w *windowAgg) Stats() OpStats {
 // Close drops all state; accumulators hold Go memory only.
 func (w *windowAgg) Close() {
 	w.groups = newGroupTable()
-	w.state = newWindowState(w.groups, nil)
+	w.state = newWindowState(w.groups, nil, 0, false)
 	w.batch = newBatchAgg(w.groups, nil)
 	if w.sess != nil {
 		w.sess = newSessionIndex()

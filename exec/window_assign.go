@@ -41,6 +41,15 @@ func gcd(a, b int64) int64 {
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
+// perPane returns the most windows a pane falls in, ceil(size / slide);
+// 0 without a window.
+func (p paneAssigner) perPane() int64 {
+	if p.slide == 0 {
+		return 0
+	}
+	return ceilDiv(p.size, p.slide)
+}
+
 // firstEnd and lastEnd bound the ends of the windows that contain ts.
 func (p paneAssigner) lastEnd(ts int64) int64 { return floorDiv(ts, p.slide)*p.slide + p.size }
 

@@ -52,7 +52,7 @@ func newWindowAgg(mem memory.Allocator, spec *WindowAggSpec, in *arrow.Schema) (
 		fields = append(fields, arrow.Field{Name: "agg" + strconv.Itoa(i), Type: t, Nullable: true})
 	}
 	w.groups = newGroupTable()
-	w.batch, w.state = newBatchAgg(w.groups, batchAccs), newWindowState(w.groups, stateAccs)
+	w.batch, w.state = newBatchAgg(w.groups, batchAccs), newWindowState(w.groups, stateAccs, w.panes.perPane(), spec.Emit == EmitChanges)
 	w.exprs = append(append([]Expr(nil), spec.Keys...), w.args...)
 	w.cols = make([]arrow.Array, len(w.exprs))
 	w.schema = arrow.NewSchema(fields, nil)

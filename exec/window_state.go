@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"math/bits"
 )
 
 // windowState holds the open (window, group) entries ("slots") of a window
@@ -22,6 +23,15 @@ type windowState struct {
 	accs   []accumulator
 	open   int
 	minEnd int64 // no live slot ends before this
+	// recent caches the slots of each group's most recent windows, ringLen
+	// per group at (window start / slide) mod ringLen, so merging a pane
+	// into the windows that contain it mostly skips index. An entry is
+	// cleared when its slot is released, so a set entry always names a
+	// live slot of that group and start; misses fall back to index.
+	recent  []ringEntry
+	ringLen int // a power of two; 0 = no cache (SESSION, no window)
+	// track says whether touch records slots (EMIT CHANGES only).
+	track bool
 	// touched lists the slots changed since the last Flush (EMIT CHANGES).
 	touched []int32
 	mark    []bool
@@ -29,8 +39,50 @@ type windowState struct {
 	outC    []int32 // reused result of closed
 }
 
-func newWindowState(groups *groupTable, accs []accumulator) *windowState {
-	return &windowState{groups: groups, index: newSlotIndex(), accs: accs, minEnd: math.MaxInt64}
+// ringEntry is a cached slot of a group: window start and slot+1 (0 = empty).
+type ringEntry struct {
+	start int64
+	slot  int32
+}
+
+// maxRingLen bounds the cached windows per group; HOPs with more windows
+// per pane cache the most recent ones only.
+const maxRingLen = 16
+
+// newWindowState returns empty state. perPane is the most windows a pane
+// falls in (0 for SESSION and no window: no cache); track records touched
+// slots for EMIT CHANGES.
+func newWindowState(groups *groupTable, accs []accumulator, perPane int64, track bool) *windowState {
+	w := &windowState{groups: groups, index: newSlotIndex(), accs: accs, minEnd: math.MaxInt64, track: track}
+	if perPane > 0 {
+		// One more than a pane needs, so the next pane's windows but its
+		// newest are still cached.
+		w.ringLen = 1 << bits.Len64(uint64(min(perPane, maxRingLen-1)))
+	}
+	return w
+}
+
+// ring returns the cache of group g, growing the caches to ids groups.
+func (w *windowState) ring(g int32, ids int) []ringEntry {
+	if need := ids * w.ringLen; len(w.recent) < need {
+		w.recent = growSlice(w.recent, need)
+	}
+	o := int(g) * w.ringLen
+	return w.recent[o : o+w.ringLen]
+}
+
+// forget clears the cache entry of slot s, if any.
+func (w *windowState) forget(s int32) {
+	o := int(w.gid[s]) * w.ringLen
+	if w.ringLen == 0 || o >= len(w.recent) {
+		return
+	}
+	r := w.recent[o : o+w.ringLen]
+	for i := range r {
+		if r[i].slot == s+1 {
+			r[i] = ringEntry{}
+		}
+	}
 }
 
 // alloc returns an empty live slot of group g.
@@ -64,12 +116,18 @@ func (w *windowState) alloc(start, end int64, g int32, indexed bool) int32 {
 
 // lookup returns the slot of window [start, end) and group g, creating it.
 func (w *windowState) lookup(start, end int64, g int32) int32 {
-	pos, s := w.index.find(start, g)
+	return w.lookupIn(w.index.window(start), start, end, g)
+}
+
+// lookupIn is lookup given the index table of window start.
+func (w *windowState) lookupIn(t *gidTable, start, end int64, g int32) int32 {
+	pos, s := t.find(g)
 	if s >= 0 {
 		return s
 	}
 	s = w.alloc(start, end, g, true)
-	w.index.insert(pos, start, g, s)
+	t.insert(pos, g, s)
+	w.index.n++
 	return s
 }
 
@@ -77,6 +135,7 @@ func (w *windowState) lookup(start, end int64, g int32) int32 {
 func (w *windowState) release(s int32) {
 	if w.inIdx[s] {
 		w.index.remove(w.start[s], w.gid[s])
+		w.forget(s)
 	}
 	for _, a := range w.accs {
 		a.reset(s)
@@ -88,7 +147,7 @@ func (w *windowState) release(s int32) {
 }
 
 func (w *windowState) touch(s int32) {
-	if !w.mark[s] {
+	if w.track && !w.mark[s] {
 		w.mark[s] = true
 		w.touched = append(w.touched, s)
 	}
@@ -133,7 +192,7 @@ func (w *windowState) closed(wm int64) []int32 {
 }
 
 func (w *windowState) bytes() int64 {
-	n := w.groups.liveBytes() + 64*w.open + 16*w.index.n
+	n := w.groups.liveBytes() + 64*w.open + 16*w.index.n + 16*len(w.recent)
 	fixed := 0
 	for _, a := range w.accs {
 		f, ok := a.(fixedSizeAcc)
@@ -156,77 +215,4 @@ func (w *windowState) slotBytes() int {
 		}
 	}
 	return n
-}
-
-// slotIndex maps (window start, gid) to a slot: open addressing with
-// linear probing over entries that carry their key, so a probe touches
-// one cache line.
-type slotIndex struct {
-	e []slotEntry // len is a power of two
-	n int
-}
-
-type slotEntry struct {
-	start int64
-	gid   int32
-	slot  int32 // slot+1, 0 = empty
-}
-
-func newSlotIndex() slotIndex { return slotIndex{e: make([]slotEntry, 64)} }
-
-func slotHash(start int64, g int32) uint64 {
-	return fmix64(uint64(start) ^ uint64(g)*0x9e3779b97f4a7c15)
-}
-
-// find returns the slot of (start, g), or -1 and the position to insert it.
-func (x *slotIndex) find(start int64, g int32) (uint64, int32) {
-	mask := uint64(len(x.e) - 1)
-	i := slotHash(start, g) & mask
-	for {
-		e := &x.e[i]
-		if e.slot == 0 {
-			return i, -1
-		}
-		if e.start == start && e.gid == g {
-			return i, e.slot - 1
-		}
-		i = (i + 1) & mask
-	}
-}
-
-func (x *slotIndex) insert(pos uint64, start int64, g, s int32) {
-	x.e[pos] = slotEntry{start: start, gid: g, slot: s + 1}
-	if x.n++; 2*x.n > len(x.e) {
-		old := x.e
-		x.e = make([]slotEntry, 2*len(old))
-		mask := uint64(len(x.e) - 1)
-		for _, e := range old {
-			if e.slot == 0 {
-				continue
-			}
-			i := slotHash(e.start, e.gid) & mask
-			for x.e[i].slot != 0 {
-				i = (i + 1) & mask
-			}
-			x.e[i] = e
-		}
-	}
-}
-
-// remove deletes (start, g), which must be present, by backward shift.
-func (x *slotIndex) remove(start int64, g int32) {
-	mask := uint64(len(x.e) - 1)
-	i := slotHash(start, g) & mask
-	for x.e[i].start != start || x.e[i].gid != g || x.e[i].slot == 0 {
-		i = (i + 1) & mask
-	}
-	for j := (i + 1) & mask; x.e[j].slot != 0; j = (j + 1) & mask {
-		home := slotHash(x.e[j].start, x.e[j].gid) & mask
-		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			x.e[i] = x.e[j]
-			i = j
-		}
-	}
-	x.e[i] = slotEntry{}
-	x.n--
 }
