@@ -78,3 +78,14 @@ func TestLimitOf(t *testing.T) {
 		t.Error("missing parameter accepted")
 	}
 }
+
+func TestIntervalText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Second: "1 second", 4 * time.Second: "4 seconds", 0: "0 seconds",
+		1500 * time.Millisecond: "1.5 seconds", 90 * time.Second: "90 seconds", time.Microsecond: "0.000001 seconds",
+	} {
+		if got := intervalText(d); got != want {
+			t.Errorf("intervalText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

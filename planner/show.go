@@ -91,19 +91,14 @@ func watermarkText(d exec.StreamDef) any {
 	return d.WatermarkColumn + " - INTERVAL '" + intervalText(d.WatermarkDelay) + "'"
 }
 
-// intervalText renders a delay the way PostgreSQL prints short intervals.
+// intervalText renders a delay as an INTERVAL literal's text in seconds,
+// which reads back as the same delay.
 func intervalText(d time.Duration) string {
-	if d%time.Second == 0 {
-		n := int64(d / time.Second)
-		if n == 1 {
-			return "1 second"
-		}
-		return itoa(n) + " seconds"
+	if d == time.Second {
+		return "1 second"
 	}
-	return d.String()
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " seconds"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // typeName is the SQL type of a stream column: the declared spelling kept
 // in the field's "sql_type" metadata, else the Arrow type's PostgreSQL name.
