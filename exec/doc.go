@@ -30,8 +30,13 @@
 // slide) and pre-aggregates each batch by (pane, group id) into dense
 // per-batch accumulators: Pebble, Go maps and string keys stay off the
 // per-row path. Then it merges each pane's partial result once into every
-// window that contains the pane, in an open-addressing index of (window
-// start, group id) to a slot in column-wise accumulators. SESSION groups a
+// window that contains the pane. A (window, group id) finds its slot in
+// column-wise accumulators first in the group's ring of its most recent
+// windows (indexed by window start / slide), else in a two-level index:
+// window start to that window's table, then group id to slot. A window's
+// table is open addressing while it holds few of the ids in use and turns
+// into a dense array indexed by group id once it holds at least an eighth
+// of them, so the tables a batch touches stay in cache. SESSION groups a
 // batch's rows by group id, cuts sessions at the gap and merges them with
 // the overlapping open sessions. Flush emits the closed windows in (end,
 // start, key) order, or the changed groups for EMIT CHANGES, and frees

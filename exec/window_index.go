@@ -56,13 +56,22 @@ func (x *slotIndex) remove(start int64, g int32) {
 }
 
 // gidTable maps the gids of one window to slots: open addressing with
-// linear probing, Fibonacci hashing of the gid.
+// linear probing, Fibonacci hashing of the gid, while the window holds
+// few of the ids in use. Once it holds at least one in denseFactor of
+// them, the table turns dense: slot+1 indexed by gid, 4 bytes per id
+// instead of 16 to 32 per entry, so the table of a window holding most
+// groups stays in cache. A dense table goes back to hashing when an
+// insert would make it sparser than that.
 type gidTable struct {
 	start int64
 	e     []gidEntry // len is a power of two
 	shift uint8      // 32 - log2(len(e))
 	n     int
+	dense []int32 // gid -> slot+1 (0 = absent) when non-nil; then e is unused
 }
+
+// denseFactor is the most ids per entry a dense table may have.
+const denseFactor = 8
 
 type gidEntry struct {
 	gid  int32
@@ -79,6 +88,12 @@ func (t *gidTable) home(g int32) uint32 { return uint32(g) * 0x9e3779b9 >> t.shi
 
 // find returns the slot of g, or -1 and the position to insert it.
 func (t *gidTable) find(g int32) (uint32, int32) {
+	if t.dense != nil {
+		if int(g) < len(t.dense) {
+			return uint32(g), t.dense[g] - 1
+		}
+		return uint32(g), -1
+	}
 	mask := uint32(len(t.e) - 1)
 	for i := t.home(g); ; i = (i + 1) & mask {
 		e := t.e[i]
@@ -92,6 +107,20 @@ func (t *gidTable) find(g int32) (uint32, int32) {
 }
 
 func (t *gidTable) insert(pos uint32, g, s int32) {
+	if t.dense != nil {
+		if int(g) >= len(t.dense) {
+			if denseFactor*(t.n+1) <= int(g) {
+				t.toSparse()
+				pos, _ = t.find(g)
+				t.insert(pos, g, s)
+				return
+			}
+			t.dense = growSlice(t.dense, int(g)+1)
+		}
+		t.dense[g] = s + 1
+		t.n++
+		return
+	}
 	t.e[pos] = gidEntry{gid: g, slot: s + 1}
 	if t.n++; 2*t.n > len(t.e) {
 		t.grow()
@@ -99,6 +128,9 @@ func (t *gidTable) insert(pos uint32, g, s int32) {
 }
 
 func (t *gidTable) grow() {
+	if t.toDense() {
+		return
+	}
 	old := t.e
 	t.e, t.shift = make([]gidEntry, 2*len(old)), t.shift-1
 	mask := uint32(len(t.e) - 1)
@@ -114,8 +146,57 @@ func (t *gidTable) grow() {
 	}
 }
 
+// toDense turns t dense when its gids are packed enough, reporting so.
+func (t *gidTable) toDense() bool {
+	var top int32
+	for _, e := range t.e {
+		if e.slot != 0 {
+			top = max(top, e.gid)
+		}
+	}
+	if int(top) >= denseFactor*t.n {
+		return false
+	}
+	d := make([]int32, int(top)+1)
+	for _, e := range t.e {
+		if e.slot != 0 {
+			d[e.gid] = e.slot
+		}
+	}
+	t.dense, t.e = d, nil
+	return true
+}
+
+// toSparse turns a dense t back into a hash table.
+func (t *gidTable) toSparse() {
+	size := gidTableMin
+	for 2*(t.n+1) > size {
+		size *= 2
+	}
+	t.e, t.shift = make([]gidEntry, size), uint8(33-bits.Len(uint(size)))
+	d, n := t.dense, t.n
+	t.dense = nil
+	mask := uint32(size - 1)
+	for g, s := range d {
+		if s == 0 {
+			continue
+		}
+		i := t.home(int32(g))
+		for t.e[i].slot != 0 {
+			i = (i + 1) & mask
+		}
+		t.e[i] = gidEntry{gid: int32(g), slot: s}
+	}
+	t.n = n
+}
+
 // remove deletes g, which must be present, by backward shift.
 func (t *gidTable) remove(g int32) {
+	if t.dense != nil {
+		t.dense[g] = 0
+		t.n--
+		return
+	}
 	mask := uint32(len(t.e) - 1)
 	i := t.home(g)
 	for t.e[i].gid != g || t.e[i].slot == 0 {
