@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sluicedb/sluice/exec"
 	"github.com/sluicedb/sluice/sql"
 )
 
@@ -38,7 +39,7 @@ func (p *Planner) prepareInsert(prep *Prepared, s *sql.Insert) error {
 // executeInsert produces one JSON record per row to the stream's topic.
 func (p *Planner) executeInsert(ctx context.Context, prep *Prepared) (*Result, error) {
 	plan := prep.insert
-	b, err := buildBatch(p.mem, plan.schema, plan.rows)
+	b, err := exec.BuildBatch(p.mem, plan.schema, plan.rows)
 	if err != nil {
 		return nil, err
 	}

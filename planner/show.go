@@ -135,7 +135,7 @@ var pseudoColumnRows = [][]any{
 
 // finite wraps rows in a one-batch Result.
 func (p *Planner) finite(tag string, schema *arrow.Schema, rows [][]any) (*Result, error) {
-	b, err := buildBatch(p.mem, schema, rows)
+	b, err := exec.BuildBatch(p.mem, schema, rows)
 	if err != nil {
 		return nil, err
 	}
