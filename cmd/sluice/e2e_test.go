@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -214,4 +213,3 @@ func (p *sluiceProc) log() string {
 	return w.b.String()
 }
 
-var _ = errors.New
