@@ -212,4 +212,3 @@ func (p *sluiceProc) log() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
-
