@@ -27,6 +27,10 @@ type accumulator interface {
 	// mergeAll folds slot src[i] of other into slot dst[i] for every i, in
 	// order: one call per batch instead of one per (window, group).
 	mergeAll(dst []int32, other accumulator, src []int32) error
+	// mergeRanges folds slots from[i] up to to[i] of other, in order,
+	// into slot dst[i] for every i: a HOP window and the run of its
+	// group's pane partials.
+	mergeRanges(dst []int32, other accumulator, from, to []int32) error
 	// build returns the final value of each slot, in order.
 	build(mem memory.Allocator, slots []int32) (arrow.Array, error)
 	// slotBytes approximates the state held by slot s.
@@ -50,6 +54,17 @@ func mergeEach(a accumulator, dst []int32, other accumulator, src []int32) error
 	for i, d := range dst {
 		if err := a.merge(d, other, src[i]); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func mergeRangesEach(a accumulator, dst []int32, other accumulator, from, to []int32) error {
+	for i, d := range dst {
+		for s := from[i]; s < to[i]; s++ {
+			if err := a.merge(d, other, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -128,6 +143,18 @@ func (a *countAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
 	o := other.(*countAcc).n
 	for i, d := range dst {
 		a.n[d] += o[src[i]]
+	}
+	return nil
+}
+
+func (a *countAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	o := other.(*countAcc).n
+	for i, d := range dst {
+		var n int64
+		for _, x := range o[from[i]:to[i]] {
+			n += x
+		}
+		a.n[d] += n
 	}
 	return nil
 }

@@ -25,6 +25,10 @@ func (a *distinctAcc) mergeAll(dst []int32, other accumulator, src []int32) erro
 	return mergeEach(a, dst, other, src)
 }
 
+func (a *distinctAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	return mergeRangesEach(a, dst, other, from, to)
+}
+
 func (a *distinctAcc) update(groups []int32, arg arrow.Array) error {
 	if err := a.enc.encode(len(groups), nil, []arrow.Array{arg}); err != nil {
 		return err
@@ -112,6 +116,10 @@ func (a *hllAcc) resetAll(n int) { resetEach(a, n) }
 
 func (a *hllAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
 	return mergeEach(a, dst, other, src)
+}
+
+func (a *hllAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	return mergeRangesEach(a, dst, other, from, to)
 }
 
 func (a *hllAcc) add(s int32, idx uint32, rho uint8) {

@@ -80,12 +80,7 @@ func keyWords(k []byte) (w0, w1 uint64) {
 // 16 folded 8 at a time, and a murmur3 finaliser.
 func hashKey(k []byte, w0, w1 uint64) uint32 {
 	if len(k) <= 16 {
-		// One 128-bit multiply of the two words (the wyhash mix). Neither
-		// factor is ever 0: a key starts with a flag byte (or is empty), and
-		// the top bit of the second is set, which only pairs keys differing
-		// in the top bit of byte 15.
-		hi, lo := bits.Mul64(w0^0xa0761d6478bd642f, (w1^0xe7037ed1a0b428db^uint64(len(k)))|1<<63)
-		return uint32(hi^lo) ^ uint32((hi^lo)>>32)
+		return hashShort(w0, w1, len(k))
 	}
 	h := w0*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(w1*0xc2b2ae3d27d4eb4f, 29) ^ uint64(len(k))
 	rest := k[16:]
@@ -97,6 +92,15 @@ func hashKey(k []byte, w0, w1 uint64) uint32 {
 		h ^= uint64(b) << (8 * i) * 0xff51afd7ed558ccd
 	}
 	return uint32(fmix64(h))
+}
+
+// hashShort is hashKey of a key of n <= 16 bytes: one 128-bit multiply of
+// the two words (the wyhash mix). Neither factor is ever 0: a key starts
+// with a flag byte (or is empty), and the top bit of the second is set,
+// which only pairs keys differing in the top bit of byte 15.
+func hashShort(w0, w1 uint64, n int) uint32 {
+	hi, lo := bits.Mul64(w0^0xa0761d6478bd642f, (w1^0xe7037ed1a0b428db^uint64(n))|1<<63)
+	return uint32(hi^lo) ^ uint32((hi^lo)>>32)
 }
 
 func fmix64(h uint64) uint64 {
@@ -112,6 +116,9 @@ func fmix64(h uint64) uint64 {
 // new (added reports that).
 func (t *groupTable) findOrAdd(k []byte) (g int32, added bool) {
 	w0, w1 := keyWords(k)
+	if len(k) <= 16 {
+		return t.findOrAddShort(w0, w1, len(k))
+	}
 	h := hashKey(k, w0, w1)
 	mask := uint32(len(t.slots) - 1)
 	i := h & mask
@@ -129,6 +136,39 @@ func (t *groupTable) findOrAdd(k []byte) (g int32, added bool) {
 		i = (i + 1) & mask
 	}
 	g = t.newID(k, h)
+	t.words[g] = keyHead{w0, w1}
+	t.slots[i] = uint64(h)<<32 | uint64(g+1)
+	if 4*t.live > len(t.slots) { // load <= 1/4: short probes
+		t.rehash(2 * len(t.slots))
+	}
+	return g, true
+}
+
+// findOrAddShort is findOrAdd of the key of n <= 16 bytes whose words
+// (keyWords) are w0, w1: the zero-padded words are the whole key (the
+// encoding is prefix-free, so equal words mean equal keys) and no bytes
+// are read.
+func (t *groupTable) findOrAddShort(w0, w1 uint64, n int) (g int32, added bool) {
+	h := hashShort(w0, w1, n)
+	mask := uint32(len(t.slots) - 1)
+	i := h & mask
+	for {
+		e := t.slots[i]
+		if e == 0 {
+			break
+		}
+		if uint32(e>>32) == h {
+			g := int32(uint32(e)) - 1
+			if w := t.words[g]; w.w0 == w0 && w.w1 == w1 {
+				return g, false
+			}
+		}
+		i = (i + 1) & mask
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], w0)
+	binary.LittleEndian.PutUint64(b[8:], w1)
+	g = t.newID(b[:n], h)
 	t.words[g] = keyHead{w0, w1}
 	t.slots[i] = uint64(h)<<32 | uint64(g+1)
 	if 4*t.live > len(t.slots) { // load <= 1/4: short probes

@@ -132,6 +132,34 @@ func (a *minMaxAcc[T]) mergeAll(dst []int32, other accumulator, src []int32) err
 	return nil
 }
 
+func (a *minMaxAcc[T]) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	o := other.(*minMaxAcc[T])
+	if a.ident { // empty slots hold the identity: no branches
+		for i, d := range dst {
+			v, has := a.v[d], a.has[d]
+			ov, oh := o.v[from[i]:to[i]], o.has[from[i]:to[i]]
+			for s, x := range ov {
+				if a.isMax {
+					v = max(v, x)
+				} else {
+					v = min(v, x)
+				}
+				has = has || oh[s]
+			}
+			a.v[d], a.has[d] = v, has
+		}
+		return nil
+	}
+	for i, d := range dst {
+		for s := from[i]; s < to[i]; s++ {
+			if o.has[s] {
+				a.put(d, o.v[s])
+			}
+		}
+	}
+	return nil
+}
+
 func (a *minMaxAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	return optFixedArray(mem, a.t, slots, a.v, a.has), nil
 }
@@ -159,6 +187,10 @@ func (a *minMaxRowAcc) resetAll(n int) {
 
 func (a *minMaxRowAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
 	return mergeEach(a, dst, other, src)
+}
+
+func (a *minMaxRowAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	return mergeRangesEach(a, dst, other, from, to)
 }
 
 func (a *minMaxRowAcc) put(s int32, x any) {

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -89,6 +90,29 @@ func (a *sumIntAcc[T]) mergeAll(dst []int32, other accumulator, src []int32) err
 	return nil
 }
 
+// mergeRanges adds each range to its slot in 128 bits, so only a window
+// sum that does not fit fails, whatever the order of its partials.
+func (a *sumIntAcc[T]) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	o := other.(*sumIntAcc[T])
+	for i, d := range dst {
+		lo, hi, has := uint64(a.sum[d]), a.sum[d]>>63, a.has[d]
+		for s := from[i]; s < to[i]; s++ {
+			if o.has[s] {
+				v := o.sum[s]
+				var c uint64
+				lo, c = bits.Add64(lo, uint64(v), 0)
+				hi += int64(c) + v>>63
+				has = true
+			}
+		}
+		if hi != int64(lo)>>63 {
+			return fmt.Errorf("sum: %w", ErrNumericOverflow)
+		}
+		a.sum[d], a.has[d] = int64(lo), has
+	}
+	return nil
+}
+
 func (a *sumIntAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
 	return optFixedArray(mem, arrow.PrimitiveTypes.Int64, slots, a.sum, a.has), nil
 }
@@ -148,6 +172,19 @@ func (a *sumFloatAcc[T]) build(mem memory.Allocator, slots []int32) (arrow.Array
 	return optFixedArray(mem, arrow.PrimitiveTypes.Float64, slots, a.sum, a.has), nil
 }
 
+func (a *sumFloatAcc[T]) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	o := other.(*sumFloatAcc[T])
+	for i, d := range dst {
+		for s := from[i]; s < to[i]; s++ {
+			if o.has[s] {
+				a.sum[d] += o.sum[s]
+				a.has[d] = true
+			}
+		}
+	}
+	return nil
+}
+
 func (a *sumFloatAcc[T]) slotBytes(int32) int { return 9 }
 
 func (a *sumFloatAcc[T]) fixedBytes() int { return 9 }
@@ -170,6 +207,10 @@ func (a *sumDecAcc) resetAll(n int) {
 
 func (a *sumDecAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
 	return mergeEach(a, dst, other, src)
+}
+
+func (a *sumDecAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	return mergeRangesEach(a, dst, other, from, to)
 }
 
 func (a *sumDecAcc) fixedBytes() int { return 17 }
@@ -227,6 +268,19 @@ func (a *avgAcc) mergeAll(dst []int32, other accumulator, src []int32) error {
 	for i, d := range dst {
 		a.sum[d] += o.sum[src[i]]
 		a.cnt[d] += o.cnt[src[i]]
+	}
+	return nil
+}
+
+func (a *avgAcc) mergeRanges(dst []int32, other accumulator, from, to []int32) error {
+	o := other.(*avgAcc)
+	for i, d := range dst {
+		for s := from[i]; s < to[i]; s++ {
+			if o.cnt[s] > 0 { // an empty partial adds nothing, not even +0 to -0
+				a.sum[d] += o.sum[s]
+				a.cnt[d] += o.cnt[s]
+			}
+		}
 	}
 	return nil
 }

@@ -26,13 +26,21 @@
 // The window aggregate works in two stages. It interns each group key once
 // in a group table (encoded key bytes in an arena, open addressing, a
 // dense group id reused across batches and reference counted by the
-// windows that hold it). It cuts event time into panes of gcd(size,
-// slide) and pre-aggregates each batch by (pane, group id) into dense
-// per-batch accumulators: Pebble, Go maps and string keys stay off the
-// per-row path. Then it merges each pane's partial result once into every
-// window that contains the pane. A (window, group id) finds its slot in
-// column-wise accumulators first in the group's ring of its most recent
-// windows (indexed by window start / slide), else in a two-level index:
+// windows that hold it); a single NULL-free integer key column skips the
+// byte encoding, hashing the key's words built from the value, and a row
+// repeating the previous row's key reuses its id. It cuts event time into
+// panes of gcd(size, slide) and pre-aggregates each batch by (pane, group
+// id) into dense per-batch accumulators: Pebble, Go maps and string keys
+// stay off the per-row path. Then it merges each pane's partial result
+// once into every window that contains the pane. A HOP batch with
+// fixed-size aggregates whose (group id × pane) grid is no larger than
+// twice its rows is grouped by grid cell instead (a group id's panes
+// consecutive), and each (window, group id) holding rows merges its run of
+// pane cells with one range merge per aggregate (BIGINT sums add the run
+// in 128 bits, so only a window sum that does not fit overflows). A
+// (window, group id) finds its slot in column-wise accumulators (when
+// merging pane by pane, first in the group's ring of its most recent
+// windows, indexed by window start / slide) in a two-level index:
 // window start to that window's table, then group id to slot. A window's
 // table is open addressing while it holds few of the ids in use and turns
 // into a dense array indexed by group id once it holds at least an eighth

@@ -1,13 +1,16 @@
 package exec
 
 import (
+	"math/bits"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // batchAgg pre-aggregates one batch. Each kept row's encoded key is looked
 // up in the operator's groupTable (a gid, stable across batches), then rows
 // are grouped by (pane, gid) or by gid alone into batch groups, numbered
-// in order of first appearance, and folded column-wise into per-batch
+// in order of first appearance (or by (gid, pane) grid cell, see
+// groupByGrid), and folded column-wise into per-batch
 // accumulators. The operator's window state is then touched once per
 // batch group, not once per row. Every buffer is reused across batches,
 // so steady state allocates nothing per row or per group.
@@ -31,6 +34,8 @@ type batchAgg struct {
 	local  []int32 // gid -> batch group
 
 	accs []accumulator
+
+	seen []bool // grid cell -> holds rows (groupByGrid)
 }
 
 type paneGroup struct {
@@ -45,6 +50,16 @@ func newBatchAgg(groups *groupTable, accs []accumulator) *batchAgg {
 // assignGids encodes the key columns of the n rows not marked in drop and
 // looks each up in the group table, adding new keys.
 func (b *batchAgg) assignGids(n int, keys []arrow.Array, drop []bool) error {
+	if len(keys) == 1 && keys[0].NullN() == 0 {
+		switch k := keys[0]; k.DataType().ID() {
+		case arrow.INT64, arrow.TIMESTAMP:
+			assignFixedGids(b, arrow.GetValues[int64](k.Data(), 1)[:n], drop, 8)
+			return nil
+		case arrow.INT32, arrow.DATE32:
+			assignFixedGids(b, arrow.GetValues[int32](k.Data(), 1)[:n], drop, 4)
+			return nil
+		}
+	}
 	if err := b.enc.encode(n, nil, keys); err != nil {
 		return err
 	}
@@ -62,6 +77,39 @@ func (b *batchAgg) assignGids(n int, keys []arrow.Array, drop []bool) error {
 		b.gids[i] = g
 	}
 	return nil
+}
+
+// assignFixedGids is assignGids for one NULL-free int64 or int32 key
+// column of width bytes: it builds each key's words (flag byte, then the big-endian value
+// with the sign flipped, as keyEncoder writes it) straight from the value,
+// and reuses the previous row's gid when the value repeats.
+func assignFixedGids[T int32 | int64](b *batchAgg, vals []T, drop []bool, width int) {
+	b.gids = resizeInt32(b.gids, len(vals))
+	gids, t := b.gids, b.groups
+	prevG := int32(-1)
+	var prev T
+	for i, v := range vals {
+		if drop[i] {
+			gids[i] = -1
+			continue
+		}
+		if prevG >= 0 && v == prev {
+			gids[i] = prevG
+			continue
+		}
+		var w0, w1 uint64
+		if width == 8 {
+			u := uint64(v) ^ 1<<63
+			w0, w1 = flagValue|bits.ReverseBytes64(u)<<8, u&0xff
+		} else {
+			w0 = flagValue | uint64(bits.ReverseBytes32(uint32(v)^1<<31))<<8
+		}
+		g, added := t.findOrAddShort(w0, w1, 1+width)
+		if added {
+			b.fresh = append(b.fresh, g)
+		}
+		gids[i], prevG, prev = g, g, v
+	}
 }
 
 // endBatch frees the gids this batch added that no window slot took.
@@ -130,6 +178,27 @@ func (b *batchAgg) groupByPaneSparse(panes []int64) {
 	}
 }
 
+// groupByGrid groups the kept rows by (gid, pane) into a grid of
+// span cells per gid, numbered gid*span + panes[i]-lo, so the cells of a
+// gid are consecutive and in pane order. Every cell is a batch group,
+// empty or not; seen marks those holding rows. It returns the cell count.
+func (b *batchAgg) groupByGrid(n int, panes []int64, lo int64, span int) int {
+	b.startGroups(n)
+	cells := span * b.groups.ids()
+	b.seen = growSlice(b.seen[:0], cells)[:cells]
+	clear(b.seen)
+	seen, rowGroup, sp := b.seen, b.rowGroup, int32(span)
+	for i, g := range b.gids[:n] {
+		if g < 0 {
+			rowGroup[i] = -1
+			continue
+		}
+		c := g*sp + int32(panes[i]-lo)
+		rowGroup[i], seen[c] = c, true
+	}
+	return cells
+}
+
 // groupByKey groups the kept rows by gid alone.
 func (b *batchAgg) groupByKey(n int) {
 	b.startGroups(n)
@@ -160,9 +229,12 @@ func (b *batchAgg) groupByKey(n int) {
 
 // fold empties the batch accumulators and folds args into them by
 // rowGroup (args[a] is nil for count(*)).
-func (b *batchAgg) fold(args []arrow.Array) error {
+func (b *batchAgg) fold(args []arrow.Array) error { return b.foldInto(len(b.gid), args) }
+
+// foldInto is fold into groups batch groups.
+func (b *batchAgg) foldInto(groups int, args []arrow.Array) error {
 	for a, acc := range b.accs {
-		acc.resetAll(len(b.gid))
+		acc.resetAll(groups)
 		if err := acc.update(b.rowGroup, args[a]); err != nil {
 			return err
 		}

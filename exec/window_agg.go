@@ -33,9 +33,15 @@ type windowAgg struct {
 	drop    []bool
 	dst     []int32 // merge pairs: state slot <- batch group
 	src     []int32
+	from    []int32 // HOP: state slot dst[i] <- batch groups [from[i], to[i])
+	to      []int32
+	held    []int32     // mergeGrid scratch
 	tabs    []*gidTable // index tables of the current pane's windows, nil until needed
 	stats   OpStats
 	keyType []arrow.DataType
+	// fixedAccs says every aggregate's state is fixed-size, so empty
+	// batch groups cost no more than a reset.
+	fixedAccs bool
 }
 
 var _ Operator = (*windowAgg)(nil)
@@ -182,6 +188,18 @@ func (w *windowAgg) assignPanes(col arrow.Array, ts []int64) (lo, hi int64) {
 // into every still-open window that contains the pane.
 func (w *windowAgg) pushPanes(n int, args []arrow.Array, lo, hi int64) error {
 	b := w.batch
+	if span, ok := w.gridSpan(n, lo, hi); ok {
+		if err := b.foldInto(b.groupByGrid(n, w.prefix, lo, span), args); err != nil {
+			return err
+		}
+		w.mergeGrid(lo, hi, span)
+		for a, acc := range w.state.accs {
+			if err := acc.mergeRanges(w.dst, b.accs[a], w.from, w.to); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	b.groupByPane(n, w.prefix, lo, hi)
 	if err := b.fold(args); err != nil {
 		return err
@@ -241,6 +259,68 @@ func (w *windowAgg) mergePanes() {
 		}
 	}
 	w.dst, w.src = dst, src
+}
+
+// gridSpan reports whether this batch of n rows, with kept panes lo..hi,
+// groups by grid and merges by sliding scan (groupByGrid, mergeGrid), and
+// its span of panes: HOP windows of several panes, fixed-size
+// accumulators, pane and window bounds far from overflow, and a grid of
+// (ids in use) × span cells no larger than twice the rows.
+func (w *windowAgg) gridSpan(n int, lo, hi int64) (int, bool) {
+	p := w.panes
+	if w.spec.Window.Kind != Hop || p.perPane() < 2 || lo > hi || !w.fixedAccs {
+		return 0, false
+	}
+	const far = math.MaxInt64 / 4
+	if p.size > far || lo < -far/p.pane || hi > far/p.pane || hi-lo >= int64(n) {
+		return 0, false
+	}
+	span := int(hi - lo + 1)
+	return span, span*w.groups.ids() <= 2*n
+}
+
+// mergeGrid queues, for each gid, every still-open window that holds
+// one of its batch rows, with the run of grid cells it covers: window k
+// holds panes [k*r, k*r+q), consecutive cells of the gid. Each (window,
+// group) looks up its state slot once.
+func (w *windowAgg) mergeGrid(lo, hi int64, span int) {
+	b, st, p, prevWM := w.batch, w.state, w.panes, w.prevWM
+	r, q := p.slide/p.pane, p.size/p.pane
+	kmin, kmax := ceilDiv(lo+1-q, r), floorDiv(hi, r)
+	w.tabs = growSlice(w.tabs[:0], int(kmax-kmin+1))
+	clear(w.tabs)
+	dst, from, to := w.dst[:0], w.from[:0], w.to[:0]
+	w.held = growSlice(w.held[:0], span+1)[:span+1] // cells holding rows before each cell
+	held := w.held
+	for g := range int32(w.groups.ids()) {
+		base := int(g) * span
+		for c, x := range b.seen[base : base+span] {
+			held[c+1] = held[c]
+			if x {
+				held[c+1]++
+			}
+		}
+		if held[span] == 0 {
+			continue
+		}
+		for k := kmin; k <= kmax; k++ {
+			i, j := int(max(k*r-lo, 0)), int(min(k*r+q-lo, int64(span)))
+			start := k * p.slide
+			end := start + p.size
+			if held[j] == held[i] || end <= prevWM { // no rows, or closed before this batch: late
+				continue
+			}
+			t := w.tabs[k-kmin]
+			if t == nil {
+				t = st.index.window(start)
+				w.tabs[k-kmin] = t
+			}
+			s := st.lookupIn(t, start, end, g)
+			st.touch(s)
+			dst, from, to = append(dst, s), append(from, int32(base+i)), append(to, int32(base+j))
+		}
+	}
+	w.dst, w.from, w.to = dst, from, to
 }
 
 // mergeInto queues batch group bg for merging into window [start, end) of group g.

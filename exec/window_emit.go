@@ -51,6 +51,11 @@ func newWindowAgg(mem memory.Allocator, spec *WindowAggSpec, in *arrow.Schema) (
 		batchAccs, stateAccs = append(batchAccs, accB), append(stateAccs, accS)
 		fields = append(fields, arrow.Field{Name: "agg" + strconv.Itoa(i), Type: t, Nullable: true})
 	}
+	w.fixedAccs = true
+	for _, a := range stateAccs {
+		_, fixed := a.(fixedSizeAcc)
+		w.fixedAccs = w.fixedAccs && fixed
+	}
 	w.groups = newGroupTable()
 	w.batch, w.state = newBatchAgg(w.groups, batchAccs), newWindowState(w.groups, stateAccs, w.panes.perPane(), spec.Emit == EmitChanges)
 	w.exprs = append(append([]Expr(nil), spec.Keys...), w.args...)
