@@ -39,8 +39,9 @@ type server struct {
 }
 
 // startServer starts bin with a data directory under dir, free local
-// ports and the embedded broker, logging to dir/server.log.
-func startServer(bin, dir string, batchInterval time.Duration) (*server, error) {
+// ports and the embedded broker, logging to dir/server.log. env holds
+// extra KEY=value variables for the server (after the inherited ones).
+func startServer(bin, dir string, batchInterval time.Duration, env ...string) (*server, error) {
 	addrs, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func startServer(bin, dir string, batchInterval time.Duration) (*server, error) 
 		"--metrics-listen", s.metricsAddr,
 		"--batch-interval", batchInterval.String(),
 	)
-	s.cmd.Env = withoutSluiceEnv(os.Environ())
+	s.cmd.Env = append(withoutSluiceEnv(os.Environ()), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logFile, s.logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Own process group: a terminal's Ctrl-C reaches only us, and we

@@ -54,6 +54,56 @@
 // -batch-interval to the wall time ("first result set read after" shows
 // it). A lower -event-rate spreads the same bids over more windows.
 //
+// # The Nexmark suite (-queries)
+//
+// With -queries all (or a comma-separated list), the tool runs the Nexmark
+// suite of issue 6 instead (`make bench-nexmark`; see suite.go). It
+// generates -events bids once, then for each query and each of -runs runs
+// starts a fresh server (as in 1.), declares the stream, preloads the same
+// bids and times the query until every result for them has arrived:
+//   - unwindowed queries (q0 pass-through, q1 `0.908 * price`, q2
+//     `auction % 123 = 0`) until the number of rows read equals the number
+//     the tool computed from the generated bids; no sentinel is produced;
+//   - windowed queries (q5-agg HOP 2 s/10 s count per auction, q7-agg
+//     TUMBLE 10 s max(price), q11 SESSION 10 s count per bidder, q12 TUMBLE
+//     10 s count per bidder on _timestamp) until the result set holding the
+//     greatest window_end of the reference has been read; a sentinel one
+//     hour later closes the windows.
+//
+// Every result is compared with a reference computed in the tool from the
+// generated bids (row count and sum(price), or every (window_end, group)
+// value); a mismatch fails the run after the figures are printed.
+//
+// q12 is a processing-time window, and Sluice has no processing-time
+// attribute yet: the query windows by _timestamp, the Kafka record time,
+// which the tool sets to the wall clock (ms) as it hands each record to
+// the producer, and remembers for the reference. For q12 the stream is
+// declared without a WATERMARK clause, so the watermark follows
+// _timestamp with no delay; the sentinel's record time is one hour after
+// the last record's.
+//
+// Per query the suite prints wall time, events/s, server CPU (as above),
+// events per server CPU-second, peak RSS, the GC CPU share and the ratio
+// of events per CPU-second to the published per-core figures of RisingWave
+// and Flink 1.16 (../../shared/nexmark.md, copied into suiteQueries). The
+// GC share comes from the Go runtime's own trace: the server runs with
+// GODEBUG=gctrace=1, and the CPU times of the GC cycles that ended during
+// the timed interval (read from the server log, see gctrace.go) are divided
+// by the server's CPU time. It includes idle-priority mark workers, which
+// only run on otherwise idle cores. With -runs > 1 the table shows medians.
+//
+// With q7-agg selected and -duckdb (the default), the suite also writes
+// the bids as JSON lines and times DuckDB on them (read_json with the
+// stream's column types, time_bucket 10 s, max(price)) in a node script
+// using npm's @duckdb/node-api, which it installs into -duckdb-dir if it is
+// missing. The time covers the query and reading its result, not node's
+// start-up. DuckDB's result is checked against the same reference. If node
+// or npm is missing, or the install fails, the DuckDB line says SKIPPED and
+// why; that is not a failure.
+//
+// -cpuprofile-server profiles the first run of -profile-query (default
+// q7-agg) in suite mode.
+//
 // # Processes and goroutines
 //
 // The server is this process's child, in its own process group (Ctrl-C

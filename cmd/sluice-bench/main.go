@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,12 @@ type config struct {
 	keep          bool
 	cpuProfile    string
 	profileSecs   int
+	// Suite mode (-queries set); see suite.go.
+	queries      string
+	runs         int
+	duckdb       bool
+	duckdbDir    string
+	profileQuery string
 }
 
 func parseFlags(args []string, usage io.Writer) (config, error) {
@@ -40,6 +47,11 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory and server log")
 	fs.StringVar(&c.cpuProfile, "cpuprofile-server", "", "write a CPU profile of the server during the timed query to this `file`")
 	fs.IntVar(&c.profileSecs, "profile-seconds", 3, "length of the server CPU profile in `seconds`")
+	fs.StringVar(&c.queries, "queries", "", "run the Nexmark suite: `all` or a comma-separated list of q0,q1,q2,q5-agg,q7-agg,q11,q12 (empty: the single TUMBLE query)")
+	fs.IntVar(&c.runs, "runs", 1, "suite: `runs` of each query; the table shows medians")
+	fs.BoolVar(&c.duckdb, "duckdb", true, "suite: also time q7-agg in DuckDB (node + npm @duckdb/node-api)")
+	fs.StringVar(&c.duckdbDir, "duckdb-dir", filepath.Join(os.TempDir(), "sluice-bench-duckdb"), "suite: `directory` @duckdb/node-api is installed into")
+	fs.StringVar(&c.profileQuery, "profile-query", "q7-agg", "suite: the `query` whose first run -cpuprofile-server profiles")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -54,6 +66,8 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 		return config{}, fmt.Errorf("-partitions must be positive, got %d", c.partitions)
 	case c.eventRate <= 0:
 		return config{}, fmt.Errorf("-event-rate must be positive, got %g", c.eventRate)
+	case c.runs <= 0:
+		return config{}, fmt.Errorf("-runs must be positive, got %d", c.runs)
 	case c.timeout <= 0:
 		return config{}, fmt.Errorf("-timeout must be positive, got %s", c.timeout)
 	}
@@ -71,7 +85,11 @@ func main() {
 	}
 	// Ctrl-C cancels ctx; run then stops the server on its way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = run(ctx, cfg, os.Stdout, os.Stderr)
+	if cfg.queries != "" {
+		err = runSuite(ctx, cfg, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, cfg, os.Stdout, os.Stderr)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sluice-bench: FAIL:", err)
