@@ -62,7 +62,8 @@
 // # Goroutines and their lifecycle
 //
 // The Engine starts no goroutine. Each Query owns exactly one driver
-// goroutine, started by Engine.StartQuery. It ends when:
+// goroutine, started by Engine.StartQuery, and the driver owns the decode
+// workers of the batch it is running (see below). The driver ends when:
 //
 //  1. LIMIT is reached (Next then returns io.EOF, state "finished");
 //  2. a batch fails, or panics (the panic is recovered, its stack logged, and
@@ -71,11 +72,26 @@
 //  4. Engine.Close closes every running query, the same way;
 //  5. the ctx given to StartQuery ends (Next returns its cause).
 //
-// On the way out the driver closes its operators and decoder, removes the
+// On the way out the driver closes its operators and decoders, removes the
 // query from the engine's running set and closes Query.done. Close waits
 // for that, then releases result batches nobody took. Every blocking step
 // of the driver (Kafka I/O, waiting for the consumer) observes its ctx, so
 // Close never waits for more than the operator call in progress.
+//
+// Decode workers: source.read splits a batch's ranges among up to
+// GOMAXPROCS goroutines (fewer for small batches, one for under 2048
+// records; never more than the ranges), started under errgroup.WithContext
+// with the query's ctx. Each one fetches its ranges with its own
+// Client.Fetch call and decodes the records inside the fetch callback into
+// its own ingest.Decoder, which the source keeps and reuses for the next
+// batches. A worker ends when its ranges are read, when its ctx ends (the
+// query is cancelled, or a sibling failed: a fetch error or a panic, which
+// is recovered, its stack logged, and turned into an error that fails the
+// query alone). read returns only after Wait, so no worker outlives its
+// batch, and the driver touches the decoders again only then. Undecodable
+// records under 'fail' do not cancel the siblings: each range keeps its
+// own first error and the lowest partition's wins, so the error does not
+// depend on timing.
 //
 // # A micro-batch
 //
@@ -89,15 +105,21 @@
 //     interval, when set. The first batch starts at the log start
 //     ('earliest') or the end offsets ('latest'); partitions that appear
 //     later are read from their log start;
-//  2. fetches exactly those ranges and decodes them into one record batch of
-//     SourceSpec.Columns. A record that does not decode is counted and
-//     skipped (on_decode_error 'skip') or fails the query with an error
-//     wrapping ErrDecode that names partition and offset ('fail');
-//  3. pushes the batch through the operators in order;
-//  4. advances the watermark (see watermarker for the exact rule: event
-//     time − delay, punctuations from Query.AdvanceWatermark, and idle
-//     timeout by the Clock; never backwards) and flushes every operator
-//     in order, the flushed output of one pushed into the next;
+//  2. fetches exactly those ranges and decodes them, in the decode
+//     workers, into one record batch of SourceSpec.Columns per worker; a
+//     partition's rows are in one batch, in offset order. A record that
+//     does not decode is counted and skipped (on_decode_error 'skip'; the
+//     reported last error is the last one of the highest such partition)
+//     or fails the query with an error wrapping ErrDecode that names
+//     partition and offset ('fail'; the first bad record of the lowest
+//     such partition);
+//  3. pushes those batches through the operators in order, one after
+//     another;
+//  4. once every row of the micro-batch is pushed, advances the watermark
+//     (see watermarker for the exact rule: event time − delay,
+//     punctuations from Query.AdvanceWatermark, and idle timeout by the
+//     Clock; never backwards) and flushes every operator in order, the
+//     flushed output of one pushed into the next;
 //  5. concatenates everything the last operator emitted into one
 //     RecordBatch, truncates it to what LIMIT allows and queues it for
 //     Query.Next. Batches run by the ticker wait while a batch is already
@@ -110,7 +132,7 @@
 // # Arrow ownership
 //
 // Every buffer is allocated from Options.Allocator. The driver owns the
-// decoded batch of a micro-batch and releases it at the batch's end.
+// decoded batches of a micro-batch and releases them at the batch's end.
 // Operators do not take ownership of their input; what they emit is theirs
 // and released after emit returns, so the pipeline retains what it keeps.
 // A batch returned by Next belongs to the caller, who must Release it once.

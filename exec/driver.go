@@ -43,6 +43,9 @@ type driver struct {
 // query and closes done, in that order.
 func (d *driver) run(ctx context.Context) {
 	defer close(d.q.done)
+	d.src.log = d.log.With("query_id", d.q.id)
+	d.src.workers = d.eng.opts.private.decodeWorkers
+	d.src.decodeHook = d.eng.opts.private.decodeHook
 	err := d.loopSafely(ctx)
 	d.finish(ctx, err)
 	d.src.close()
@@ -188,17 +191,25 @@ func (d *driver) batch(ctx context.Context, at time.Time) error {
 		return err
 	}
 	d.lag = lag
-	in, rs, err := d.src.read(ctx, ranges)
+	ins, rs, err := d.src.read(ctx, ranges)
 	if err != nil {
 		return err
 	}
-	defer in.Release()
-	if in.NumRows() > 0 {
+	defer func() {
+		for _, in := range ins {
+			in.Release()
+		}
+	}()
+	// Every row of the micro-batch is pushed before the watermark advances
+	// and the operators flush.
+	var inputRows int64
+	for _, in := range ins {
+		inputRows += in.NumRows()
 		if err := d.pipe.push(ctx, in); err != nil {
 			return err
 		}
 	}
-	wm := d.wm.advance(in, rs.records, d.q.punct.Load(), start)
+	wm := d.wm.advance(ins, rs.records, d.q.punct.Load(), start)
 	if err := d.pipe.flush(ctx, wm); err != nil {
 		return err
 	}
@@ -208,7 +219,7 @@ func (d *driver) batch(ctx context.Context, at time.Time) error {
 	}
 	ops := d.pipe.stats()
 	st := batchStats{
-		inputRows: in.NumRows(), decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
+		inputRows: inputRows, decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
 		lateRows: ops.LateRows, nullTimeRows: ops.NullTimeRows, stateBytes: ops.StateBytes, watermark: wm, lag: lag,
 		processing: d.clock.Now().Sub(start), schedulingDelay: max(start.Sub(at), 0),
 	}

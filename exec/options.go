@@ -65,6 +65,13 @@ type Options struct {
 		// buildOperator, when set, replaces buildOperator so that tests
 		// can drive the runtime with probe operators.
 		buildOperator operatorBuilder
+		// decodeWorkers, when > 0, fixes the decode workers of every
+		// batch (at most one per partition read), whatever GOMAXPROCS
+		// and the batch size.
+		decodeWorkers int
+		// decodeHook, when set, runs in a decode worker before each
+		// record is decoded.
+		decodeHook func(*ingest.Record)
 	}
 }
 

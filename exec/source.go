@@ -1,14 +1,22 @@
 package exec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicedb/sluice/ingest"
 )
@@ -21,8 +29,17 @@ import (
 // [next, min(end, next+cap)) of each partition, where end is the partition's
 // end offset when the batch is planned, and then advances next to the end of
 // the range (offsets of skipped control or aborted records are gaps).
+//
+// read splits a batch's ranges among up to GOMAXPROCS decode workers, each
+// fetching its own ranges (Client.Fetch serves concurrent calls) and
+// decoding them in the fetch callback into its own Decoder. The workers are
+// goroutines of one read, under an errgroup: read returns only after all of
+// them have, so none outlives its batch. The Decoders stay with the source
+// and are reused by the next batches; worker i uses decs[i] only.
 type source struct {
 	kafka  *ingest.Client
+	mem    memory.Allocator
+	schema *arrow.Schema
 	stream string
 	topic  string
 	latest bool  // init starts at the end offsets instead of the log start
@@ -32,11 +49,28 @@ type source struct {
 	batchMax int64
 	// failOnDecode: on_decode_error = 'fail'.
 	failOnDecode bool
-	dec          *ingest.Decoder
+	// decs are the decode workers' decoders (decs[0] made by newSource, the
+	// others on first use); a nil entry is remade when next needed.
+	decs []*ingest.Decoder
 	// next is the next offset to read per partition (index = partition);
 	// nil until init.
 	next []int64
+	// log receives the stack of a panicking decode worker; set by the
+	// driver (nil: discard).
+	log *slog.Logger
+	// workers, when > 0, is the number of decode workers of every batch
+	// (at most one per range), regardless of GOMAXPROCS and batch size
+	// (tests); 0 = the default rule of workerCount.
+	workers int
+	// decodeHook, when set, runs in the decode worker before each record
+	// is decoded (tests).
+	decodeHook func(*ingest.Record)
 }
+
+// minRecordsPerWorker is the fewest records worth a decode worker of their
+// own: a smaller batch uses fewer workers, and one of under twice this
+// many records a single one (one fetch request, nothing to coordinate).
+const minRecordsPerWorker = 1024
 
 // readStats are the counts of one read.
 type readStats struct {
@@ -45,21 +79,32 @@ type readStats struct {
 	lastError    string // the last skipped record's error
 }
 
+// rangeRead is what a decode worker found in one range of a read. Only the
+// worker the range is assigned to writes it, and read looks at it only
+// after every worker has returned.
+type rangeRead struct {
+	readStats
+	// fail is the range's first undecodable record under
+	// on_decode_error = 'fail'; the range's later records are skipped.
+	fail error
+}
+
 // newSource returns a source for spec over def. interval is the batch
 // interval, which turns max_rate_per_partition into a per-batch cap. The
 // caller must close the source.
 func newSource(mem memory.Allocator, kafka *ingest.Client, def StreamDef, spec SourceSpec, maxRecords, batchMax int64, interval time.Duration) (*source, error) {
-	dec, err := ingest.NewDecoder(mem, arrow.NewSchema(spec.Columns, nil))
+	schema := arrow.NewSchema(spec.Columns, nil)
+	dec, err := ingest.NewDecoder(mem, schema)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", def.Name, err)
 	}
 	return &source{
-		kafka: kafka, stream: def.Name, topic: def.Topic,
+		kafka: kafka, mem: mem, schema: schema, stream: def.Name, topic: def.Topic,
 		latest:       def.Start == startLatest,
 		cap:          batchCap(maxRecords, def.MaxRatePerPartition, interval),
 		batchMax:     batchMax,
 		failOnDecode: def.OnDecodeError == decodeErrorFail,
-		dec:          dec,
+		decs:         []*ingest.Decoder{dec},
 	}, nil
 }
 
@@ -178,31 +223,193 @@ func (s *source) caughtUp(target []int64) bool {
 	return true
 }
 
-// read fetches ranges, decodes them into one batch (which the caller must
-// release) and advances next past them. Records that do not decode are
+// read fetches ranges, decodes them into batches (which the caller must
+// release; empty ones are left out, so there may be none) and advances next
+// past them. The rows of one partition are in offset order in one batch;
+// partitions are spread over the batches. Records that do not decode are
 // skipped and counted, or fail the read with an error wrapping ErrDecode
-// under on_decode_error = 'fail'.
-func (s *source) read(ctx context.Context, ranges []ingest.Range) (arrow.RecordBatch, readStats, error) {
-	var st readStats
-	if len(ranges) > 0 {
-		err := s.kafka.Fetch(ctx, s.topic, ranges, func(r *ingest.Record) error {
-			st.records++
-			return s.decode(r, &st)
-		})
-		if err != nil {
-			s.dec.NewRecordBatch().Release() // drop the rows decoded so far
-			return nil, st, err
+// under on_decode_error = 'fail': the first undecodable record of the
+// lowest failing partition, whatever the workers' timing.
+//
+// The ranges are split among workerCount decode workers, goroutines under
+// an errgroup that read waits for; a worker's fetch error or panic cancels
+// the others and fails the read.
+func (s *source) read(ctx context.Context, ranges []ingest.Range) (_ []arrow.RecordBatch, st readStats, err error) {
+	n := s.workerCount(ranges)
+	if n == 0 {
+		return nil, st, nil
+	}
+	for len(s.decs) < n {
+		s.decs = append(s.decs, nil)
+	}
+	for w := range n {
+		if s.decs[w] == nil {
+			if s.decs[w], err = ingest.NewDecoder(s.mem, s.schema); err != nil {
+				return nil, st, fmt.Errorf("source %q: %w", s.stream, err)
+			}
 		}
+	}
+	// slot maps a partition to its range's index.
+	maxPart := int32(0)
+	for _, r := range ranges {
+		maxPart = max(maxPart, r.Partition)
+	}
+	slot := make([]int, maxPart+1)
+	for i, r := range ranges {
+		slot[r.Partition] = i
+	}
+	reads := make([]rangeRead, len(ranges))
+	// failedAt is the lowest index of a range with a failing record so far:
+	// later ranges need not be decoded.
+	var failedAt atomic.Int64
+	failedAt.Store(math.MaxInt64)
+	g, gctx := errgroup.WithContext(ctx)
+	for w, mine := range assignRanges(ranges, n) {
+		dec := s.decs[w]
+		g.Go(s.recovered(w, func() error {
+			return s.work(gctx, dec, ranges, mine, slot, reads, &failedAt)
+		}))
+	}
+	err = g.Wait()
+	for _, r := range reads {
+		if err == nil && r.fail != nil {
+			err = r.fail
+		}
+		st.records += r.records
+		st.decodeErrors += r.decodeErrors
+		if r.lastError != "" {
+			st.lastError = r.lastError
+		}
+	}
+	if err != nil {
+		// Drop the decoders with the rows decoded so far: a worker that
+		// panicked may have left its decoder inconsistent.
+		for w := range n {
+			s.decs[w].Release()
+			s.decs[w] = nil
+		}
+		return nil, st, err
+	}
+	batches := make([]arrow.RecordBatch, 0, n)
+	for _, dec := range s.decs[:n] {
+		b := dec.NewRecordBatch()
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		batches = append(batches, b)
 	}
 	for _, r := range ranges {
 		s.next[r.Partition] = r.End
 	}
-	return s.dec.NewRecordBatch(), st, nil
+	return batches, st, nil
 }
 
-// decode appends one record, applying on_decode_error.
-func (s *source) decode(r *ingest.Record, st *readStats) error {
-	err := s.dec.Append(r)
+// workerCount is the number of decode workers for ranges: one per range at
+// most, at most GOMAXPROCS, and at least minRecordsPerWorker records each
+// (but at least one worker).
+func (s *source) workerCount(ranges []ingest.Range) int {
+	if len(ranges) == 0 {
+		return 0
+	}
+	if s.workers > 0 {
+		return min(s.workers, len(ranges))
+	}
+	var total int64
+	for _, r := range ranges {
+		total += r.End - r.Start
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), len(ranges), int(min(total/minRecordsPerWorker, math.MaxInt32))))
+}
+
+// assignRanges splits the indexes of ranges among n workers, balancing the
+// records (the largest range first, each to the least loaded worker). Each
+// worker's indexes are in increasing order.
+func assignRanges(ranges []ingest.Range, n int) [][]int {
+	order := make([]int, len(ranges))
+	for i := range order {
+		order[i] = i
+	}
+	size := func(i int) int64 { return ranges[i].End - ranges[i].Start }
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size(b), size(a)) })
+	out := make([][]int, n)
+	load := make([]int64, n)
+	for _, i := range order {
+		w := 0
+		for v := range load {
+			if load[v] < load[w] {
+				w = v
+			}
+		}
+		out[w] = append(out[w], i)
+		load[w] += size(i)
+	}
+	for _, o := range out {
+		slices.Sort(o)
+	}
+	return out
+}
+
+// recovered wraps decode worker w's body so that a panic becomes an error
+// that fails the read (and so only this query), its stack logged.
+func (s *source) recovered(w int, f func() error) func() error {
+	return func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if s.log != nil {
+					s.log.Error("decode worker panicked", "stream", s.stream, "worker", w, "panic", r, "stack", string(debug.Stack()))
+				}
+				err = fmt.Errorf("exec: internal error in decode worker %d of stream %q: %v", w, s.stream, r)
+			}
+		}()
+		return f()
+	}
+}
+
+// work is the body of a decode worker: it fetches the ranges whose indexes
+// are in mine and decodes their records into dec inside the fetch callback
+// (records are only valid during the call), writing only reads[i] for i in
+// mine.
+func (s *source) work(ctx context.Context, dec *ingest.Decoder, ranges []ingest.Range, mine, slot []int, reads []rangeRead, failedAt *atomic.Int64) error {
+	own := make([]ingest.Range, len(mine))
+	for j, i := range mine {
+		own[j] = ranges[i]
+	}
+	return s.kafka.Fetch(ctx, s.topic, own, func(r *ingest.Record) error {
+		i := slot[r.Partition]
+		rr := &reads[i]
+		rr.records++
+		if s.failOnDecode && (rr.fail != nil || int64(i) > failedAt.Load()) {
+			return nil // an earlier record fails the read anyway
+		}
+		if s.decodeHook != nil {
+			s.decodeHook(r)
+		}
+		if err := s.decode(dec, r, rr); err != nil {
+			return err
+		}
+		if rr.fail != nil {
+			lowerFailedAt(failedAt, int64(i))
+		}
+		return nil
+	})
+}
+
+// lowerFailedAt lowers *a to i if i is lower.
+func lowerFailedAt(a *atomic.Int64, i int64) {
+	for {
+		cur := a.Load()
+		if i >= cur || a.CompareAndSwap(cur, i) {
+			return
+		}
+	}
+}
+
+// decode appends one record to dec, applying on_decode_error: under 'skip'
+// it counts the record in rr; under 'fail' it records the error in rr.fail
+// (the caller stops decoding the range). Other errors are returned.
+func (s *source) decode(dec *ingest.Decoder, r *ingest.Record, rr *rangeRead) error {
+	err := dec.Append(r)
 	if err == nil {
 		return nil
 	}
@@ -211,12 +418,20 @@ func (s *source) decode(r *ingest.Record, st *readStats) error {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	if s.failOnDecode {
-		return fmt.Errorf("%w: %s: %w", ErrDecode, where, err)
+		rr.fail = fmt.Errorf("%w: %s: %w", ErrDecode, where, err)
+		return nil
 	}
-	st.decodeErrors++
-	st.lastError = where + ": " + err.Error()
+	rr.decodeErrors++
+	rr.lastError = where + ": " + err.Error()
 	return nil
 }
 
-// close releases the decoder.
-func (s *source) close() { s.dec.Release() }
+// close releases the decoders.
+func (s *source) close() {
+	for _, dec := range s.decs {
+		if dec != nil {
+			dec.Release()
+		}
+	}
+	s.decs = nil
+}

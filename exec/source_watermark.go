@@ -49,16 +49,19 @@ func newWatermarker(spec SourceSpec, idle time.Duration, start time.Time) (*wate
 	return w, nil
 }
 
-// advance applies one batch: b is the decoded batch, records the number of
-// records fetched (decodable or not), punct the highest punctuation so far
-// (noWatermark if none) and now the batch's start by the Clock.
-func (w *watermarker) advance(b arrow.RecordBatch, records, punct int64, now time.Time) int64 {
+// advance applies one micro-batch: bs are its decoded batches (one per
+// decode worker that produced rows), records the number of records fetched
+// (decodable or not), punct the highest punctuation so far (noWatermark if
+// none) and now the batch's start by the Clock.
+func (w *watermarker) advance(bs []arrow.RecordBatch, records, punct int64, now time.Time) int64 {
 	if records > 0 {
 		w.lastData = now
 	}
 	if w.col >= 0 {
-		if m, ok := maxEventTime(b.Column(w.col)); ok {
-			w.raise(subSat(m, w.delay))
+		for _, b := range bs {
+			if m, ok := maxEventTime(b.Column(w.col)); ok {
+				w.raise(subSat(m, w.delay))
+			}
 		}
 		if w.idle > 0 && records == 0 && now.Sub(w.lastData) >= w.idle {
 			w.raise(subSat(now.UnixMicro(), w.delay))

@@ -94,7 +94,7 @@ func TestWatermarker(t *testing.T) {
 	}
 	for _, st := range steps {
 		b := recordOf(mem, schema, st.ts)
-		got := w.advance(b, st.records, st.punct, st.now)
+		got := w.advance([]arrow.RecordBatch{b}, st.records, st.punct, st.now)
 		b.Release()
 		if got != st.want {
 			t.Fatalf("%s: watermark %d, want %d", st.name, got, st.want)
