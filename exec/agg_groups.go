@@ -129,7 +129,7 @@ func (t *groupTable) findOrAdd(k []byte) (g int32, added bool) {
 		}
 		if uint32(e>>32) == h {
 			g := int32(uint32(e)) - 1
-			if w := t.words[g]; w.w0 == w0 && w.w1 == w1 && (len(k) <= 16 || bytes.Equal(t.key(g), k)) {
+			if w := t.words[g]; w.w0 == w0 && w.w1 == w1 && bytes.Equal(t.key(g), k) {
 				return g, false
 			}
 		}

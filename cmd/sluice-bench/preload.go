@@ -47,23 +47,32 @@ type loadStats struct {
 	elapsed       time.Duration
 }
 
-// preload produces cfg.events Nexmark bids to the bids topic, round-robin
-// over the partitions, then the sentinel. It returns once every record is
-// acknowledged.
-func preload(ctx context.Context, broker string, cfg config) (loadStats, error) {
-	start := time.Now()
+// newProducer returns the bench's producer: records go to the partition
+// they name, uncompressed, so that the server's CPU time is not spent on
+// decompression the benchmark chose. The caller must Close it.
+func newProducer(broker string) (*kgo.Client, error) {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(broker),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		// Uncompressed, so that the server's CPU time is not spent on
-		// decompression the benchmark chose.
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.MaxBufferedRecords(maxBuffered),
 		kgo.ProducerLinger(5*time.Millisecond),
 	)
 	if err != nil {
-		return loadStats{}, fmt.Errorf("kafka producer: %w", err)
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	return cl, nil
+}
+
+// preload produces cfg.events Nexmark bids to the bids topic, round-robin
+// over the partitions, then the sentinel. It returns once every record is
+// acknowledged.
+func preload(ctx context.Context, broker string, cfg config) (loadStats, error) {
+	start := time.Now()
+	cl, err := newProducer(broker)
+	if err != nil {
+		return loadStats{}, err
 	}
 	defer cl.Close()
 

@@ -191,16 +191,9 @@ func createStreamNoWatermark(partitions int) string {
 // partition 0, so that the watermark passes every real window; unwindowed
 // ones get none, so their expected row count is exactly the reference's.
 func produceSet(ctx context.Context, broker string, partitions int, set *bidSet, q nexmarkQuery) ([]int64, error) {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(broker),
-		kgo.DefaultProduceTopic(topic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.MaxBufferedRecords(maxBuffered),
-		kgo.ProducerLinger(5*time.Millisecond),
-	)
+	cl, err := newProducer(broker)
 	if err != nil {
-		return nil, fmt.Errorf("kafka producer: %w", err)
+		return nil, err
 	}
 	defer cl.Close()
 	var (
