@@ -57,10 +57,10 @@ func streamFields(cols []sql.ColumnDef) ([]arrow.Field, error) {
 	fields := make([]arrow.Field, 0, len(cols))
 	for _, c := range cols {
 		if seen[c.Name] {
-			return nil, sql.Errorf("42701", "column %q specified more than once", c.Name)
+			return nil, sql.Errorf(sql.CodeDuplicateColumn, "column %q specified more than once", c.Name)
 		}
 		if pseudoColumns[c.Name] {
-			return nil, sql.Errorf("42701", "column name %q conflicts with a system column name", c.Name)
+			return nil, sql.Errorf(sql.CodeDuplicateColumn, "column name %q conflicts with a system column name", c.Name)
 		}
 		seen[c.Name] = true
 		fields = append(fields, sql.ColumnField(c))

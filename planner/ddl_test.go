@@ -64,7 +64,7 @@ func TestLimitOf(t *testing.T) {
 		param any
 		want  int64
 		code  string
-	}{{int64(5), 5, ""}, {nil, -1, ""}, {int64(-1), 0, "2201W"}, {"x", 0, sql.CodeDatatypeMismatch}} {
+	}{{int64(5), 5, ""}, {nil, -1, ""}, {int64(-1), 0, sql.CodeInvalidRowCount}, {"x", 0, sql.CodeDatatypeMismatch}} {
 		got, err := limitOf(q, []any{tc.param})
 		var se *sql.Error
 		switch {

@@ -77,7 +77,7 @@ func limitOf(q *sql.Query, params []any) (int64, error) {
 		return -1, nil // LIMIT NULL is no limit, as in PostgreSQL
 	case int64:
 		if v < 0 {
-			return 0, sql.Errorf("2201W", "LIMIT must not be negative")
+			return 0, sql.Errorf(sql.CodeInvalidRowCount, "LIMIT must not be negative")
 		}
 		return v, nil
 	}

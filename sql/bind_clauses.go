@@ -225,9 +225,6 @@ func (b *binder) bindLimit(st *ast.SelectStmt) error {
 	return nil
 }
 
-// CodeInvalidRowCount is the SQLSTATE of a negative LIMIT.
-const CodeInvalidRowCount = "2201W"
-
 // finishParams gives every still-untyped parameter TEXT and sets NumParams.
 func (b *binder) finishParams() {
 	max := len(b.declared)

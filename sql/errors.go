@@ -24,6 +24,9 @@ const (
 	CodeUndefinedObject     = "42704"
 	CodeInvalidCursor       = "34000"
 	CodeInternal            = "XX000"
+	CodeInvalidRowCount     = "2201W" // a negative LIMIT
+	CodeCannotCoerce        = "42846" // an impossible CAST
+	CodeDuplicateColumn     = "42701"
 )
 
 // Error is a user-facing SQL error with its SQLSTATE. Pos is the 1-based

@@ -5,9 +5,6 @@ import (
 	"unicode/utf8"
 )
 
-// CodeCannotCoerce is the SQLSTATE of an impossible CAST.
-const CodeCannotCoerce = "42846"
-
 // charPos converts a byte offset in src to PostgreSQL's 1-based character
 // position.
 func charPos(src string, off int) int {
@@ -75,8 +72,5 @@ func quoteIdent(s string) string {
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
-
-// CodeDuplicateColumn is the SQLSTATE of a column named twice.
-const CodeDuplicateColumn = "42701"
 
 func upper(s string) string { return strings.ToUpper(s) }
