@@ -7,7 +7,7 @@ BENCH    ?= .
 FUZZTIME ?= 20s
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro profile rewrite tidy-check clean
+.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro bench-latency profile rewrite tidy-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sluice
@@ -58,6 +58,15 @@ bench-nexmark: build
 
 bench-nexmark-quick: build
 	$(GO) run ./cmd/sluice-bench -queries all -events 100000 -runs 1 -bin ./$(BIN)
+
+# Window latency of issue 6: q7-agg over TUMBLE 1 s with a live producer at
+# half the probed q7-agg throughput, at batch intervals of 1 s, 100 ms and
+# 10 ms (about 35 s each); see docs/benchmarks.md.
+LATENCY_DURATION ?= 20s
+bench-latency: build
+	$(GO) run ./cmd/sluice-bench -latency -batch-interval 1s -duration $(LATENCY_DURATION) -bin ./$(BIN)
+	$(GO) run ./cmd/sluice-bench -latency -batch-interval 100ms -duration $(LATENCY_DURATION) -bin ./$(BIN)
+	$(GO) run ./cmd/sluice-bench -latency -batch-interval 10ms -duration $(LATENCY_DURATION) -bin ./$(BIN)
 
 # The bench run with a CPU profile of the server: go tool pprof bin/sluice cpu.pprof
 profile: build

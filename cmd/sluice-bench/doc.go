@@ -104,6 +104,36 @@
 // -cpuprofile-server profiles the first run of -profile-query (default
 // q7-agg) in suite mode.
 //
+// # Window latency (-latency)
+//
+// With -latency (`make bench-latency`; see latency.go, latencyrun.go) the
+// tool measures how long a closed window takes to reach the client:
+//  1. Unless -rate is given, it first runs q7-agg once over 300 k
+//     preloaded bids on a fresh server (as in the suite) and takes half
+//     of its events/s as the rate.
+//  2. It starts a server with -batch-interval, declares the stream with
+//     WATERMARK date_time - -watermark-delay (default 100 ms), submits
+//     `SELECT window_end, count(*) AS n, max(price) AS top FROM bids GROUP
+//     BY TUMBLE(date_time, -window)` (q7-agg with a count; -window default
+//     1 s) and waits max(0.5 s, 3 batch intervals).
+//  3. It produces bids live at -rate per second of wall clock for
+//     -duration, round-robin over the partitions, with no linger: 64 k
+//     generated bids are cycled, and each copy gets date_time = the wall
+//     clock (µs) at the moment it is handed to the producer. It goes on
+//     until the first record that closes the window the last one fell in.
+//  4. A goroutine reads the result sets and stamps every row with the time
+//     it was read.
+//
+// Latency of a window ending at E = the time its row was read by the client
+// − the time the producer sent the first record with event time ≥ E +
+// delay (the record that lets the watermark pass E). It includes the wait
+// for the next micro-batch, the fetch, the batch's work and pgwire: what a
+// user sees. The first window (partial, produced while the query warmed
+// up) is left out of the figures; every window, the first included, must
+// have exactly the count and max(price) that were produced in it, and
+// every closed window with records must arrive, or the run fails.
+// Percentiles are nearest-rank.
+//
 // # Processes and goroutines
 //
 // The server is this process's child, in its own process group (Ctrl-C

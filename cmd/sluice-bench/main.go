@@ -31,6 +31,12 @@ type config struct {
 	duckdb       bool
 	duckdbDir    string
 	profileQuery string
+	// Latency mode (-latency); see latencyrun.go.
+	latency        bool
+	rate           float64
+	duration       time.Duration
+	window         time.Duration
+	watermarkDelay time.Duration
 }
 
 func parseFlags(args []string, usage io.Writer) (config, error) {
@@ -52,6 +58,11 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.BoolVar(&c.duckdb, "duckdb", true, "suite: also time q7-agg in DuckDB (node + npm @duckdb/node-api)")
 	fs.StringVar(&c.duckdbDir, "duckdb-dir", filepath.Join(os.TempDir(), "sluice-bench-duckdb"), "suite: `directory` @duckdb/node-api is installed into")
 	fs.StringVar(&c.profileQuery, "profile-query", "q7-agg", "suite: the `query` whose first run -cpuprofile-server profiles")
+	fs.BoolVar(&c.latency, "latency", false, "measure q7-agg window latency with a live, throttled producer (see doc.go)")
+	fs.Float64Var(&c.rate, "rate", 0, "latency: produce this many `bids` per second (0: half of a q7-agg throughput probe)")
+	fs.DurationVar(&c.duration, "duration", 20*time.Second, "latency: produce for this `duration`")
+	fs.DurationVar(&c.window, "window", time.Second, "latency: TUMBLE `size` (whole milliseconds)")
+	fs.DurationVar(&c.watermarkDelay, "watermark-delay", 100*time.Millisecond, "latency: the stream's watermark `delay` (whole milliseconds)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -68,6 +79,16 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 		return config{}, fmt.Errorf("-event-rate must be positive, got %g", c.eventRate)
 	case c.runs <= 0:
 		return config{}, fmt.Errorf("-runs must be positive, got %d", c.runs)
+	case c.rate < 0:
+		return config{}, fmt.Errorf("-rate must not be negative, got %g", c.rate)
+	case c.duration <= 0:
+		return config{}, fmt.Errorf("-duration must be positive, got %s", c.duration)
+	case c.window < time.Millisecond || c.window%time.Millisecond != 0:
+		return config{}, fmt.Errorf("-window must be a positive whole number of milliseconds, got %s", c.window)
+	case c.watermarkDelay < 0 || c.watermarkDelay%time.Millisecond != 0:
+		return config{}, fmt.Errorf("-watermark-delay must be a whole number of milliseconds ≥ 0, got %s", c.watermarkDelay)
+	case c.latency && c.queries != "":
+		return config{}, errors.New("-latency and -queries are separate modes")
 	case c.timeout <= 0:
 		return config{}, fmt.Errorf("-timeout must be positive, got %s", c.timeout)
 	}
@@ -85,9 +106,12 @@ func main() {
 	}
 	// Ctrl-C cancels ctx; run then stops the server on its way out.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	if cfg.queries != "" {
+	switch {
+	case cfg.latency:
+		err = runLatency(ctx, cfg, os.Stdout, os.Stderr)
+	case cfg.queries != "":
 		err = runSuite(ctx, cfg, os.Stdout, os.Stderr)
-	} else {
+	default:
 		err = run(ctx, cfg, os.Stdout, os.Stderr)
 	}
 	stop()
