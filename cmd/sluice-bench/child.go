@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -229,4 +230,37 @@ func withoutSluiceEnv(env []string) []string {
 		}
 	}
 	return out
+}
+
+// withServer runs fn against a fresh server in a new temporary data
+// directory named after name. The server is killed and the directory
+// removed (kept with -keep) on every return path; when fn fails, the tail
+// of the server's log is printed to progress.
+func withServer(ctx context.Context, cfg config, name string, env []string, progress io.Writer, fn func(*server) error) (err error) {
+	dir, err := os.MkdirTemp("", "sluice-bench-"+name+"-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer func() {
+		if cfg.keep {
+			fmt.Fprintln(progress, "kept", dir)
+		} else if rerr := os.RemoveAll(dir); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
+		}
+	}()
+	srv, err := startServer(cfg.bin, dir, cfg.batchInterval, env...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		srv.kill()
+		if err != nil {
+			srv.printLogTail(progress, 30)
+		}
+	}()
+	fmt.Fprintf(progress, "server pid %d: pg %s, kafka %s, metrics %s\n", srv.pid(), srv.pgAddr, srv.kafkaAddr, srv.metricsAddr)
+	if err := srv.waitHealthy(ctx); err != nil {
+		return err
+	}
+	return fn(srv)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -100,31 +99,14 @@ func probeThroughput(ctx context.Context, cfg config, progress io.Writer) (float
 }
 
 // latencyRun fills res; the server is killed on every return path.
-func latencyRun(ctx context.Context, cfg config, res *latencyResult, progress io.Writer) (err error) {
-	dir, err := os.MkdirTemp("", "sluice-bench-latency-")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	defer func() {
-		if cfg.keep {
-			fmt.Fprintln(progress, "kept", dir)
-		} else if rerr := os.RemoveAll(dir); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
-		}
-	}()
-	srv, err := startServer(cfg.bin, dir, cfg.batchInterval)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		srv.kill()
-		if err != nil {
-			srv.printLogTail(progress, 30)
-		}
-	}()
-	if err := srv.waitHealthy(ctx); err != nil {
-		return err
-	}
+func latencyRun(ctx context.Context, cfg config, res *latencyResult, progress io.Writer) error {
+	return withServer(ctx, cfg, "latency", nil, progress, func(srv *server) error {
+		return latencyOn(ctx, srv, cfg, res, progress)
+	})
+}
+
+// latencyOn is latencyRun's work on the started server srv.
+func latencyOn(ctx context.Context, srv *server, cfg config, res *latencyResult, progress io.Writer) (err error) {
 	conn, err := connect(ctx, srv.pgAddr)
 	if err != nil {
 		return err

@@ -123,36 +123,16 @@ func main() {
 
 // run is one benchmark: start the server, preload, time the query, stop
 // the server, check and print. The server is killed on every return path.
-func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
+func run(ctx context.Context, cfg config, out, progress io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "sluice-bench-")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	defer func() {
-		if cfg.keep {
-			fmt.Fprintln(progress, "kept", dir)
-		} else if rerr := os.RemoveAll(dir); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
-		}
-	}()
+	return withServer(ctx, cfg, "tumble", nil, progress, func(srv *server) error {
+		return runOn(ctx, srv, cfg, out, progress)
+	})
+}
 
-	srv, err := startServer(cfg.bin, dir, cfg.batchInterval)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		srv.kill()
-		if err != nil {
-			srv.printLogTail(progress, 30)
-		}
-	}()
-	fmt.Fprintf(progress, "server pid %d: pg %s, kafka %s, metrics %s\n", srv.pid(), srv.pgAddr, srv.kafkaAddr, srv.metricsAddr)
-	if err := srv.waitHealthy(ctx); err != nil {
-		return err
-	}
-
+// runOn is run's work on the started server srv.
+func runOn(ctx context.Context, srv *server, cfg config, out, progress io.Writer) error {
 	conn, err := connect(ctx, srv.pgAddr)
 	if err != nil {
 		return err

@@ -102,35 +102,19 @@ func runSuite(ctx context.Context, cfg config, out, progress io.Writer) error {
 // stream, preload, settle, time, stop, check.
 func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet, profile string, progress io.Writer) (res suiteResult, err error) {
 	res = suiteResult{query: q, events: int64(len(set.bids))}
-	dir, err := os.MkdirTemp("", "sluice-bench-"+q.name+"-")
-	if err != nil {
-		return res, fmt.Errorf("temp dir: %w", err)
-	}
-	defer func() {
-		if cfg.keep {
-			fmt.Fprintln(progress, "kept", dir)
-		} else if rerr := os.RemoveAll(dir); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
-		}
-	}()
 	// gctrace=1 makes the runtime print one line per GC cycle with its CPU
 	// time; that is where the GC CPU share comes from (see gctrace.go).
-	srv, err := startServer(cfg.bin, dir, cfg.batchInterval, "GODEBUG=gctrace=1")
-	if err != nil {
-		return res, err
-	}
-	defer func() {
-		srv.kill()
-		if err != nil {
-			srv.printLogTail(progress, 30)
-		}
-	}()
-	if err := srv.waitHealthy(ctx); err != nil {
-		return res, err
-	}
+	err = withServer(ctx, cfg, q.name, []string{"GODEBUG=gctrace=1"}, progress, func(srv *server) error {
+		return suiteQueryOn(ctx, srv, cfg, q, set, profile, &res, progress)
+	})
+	return res, err
+}
+
+// suiteQueryOn is runSuiteQuery's work on the started server srv.
+func suiteQueryOn(ctx context.Context, srv *server, cfg config, q nexmarkQuery, set *bidSet, profile string, res *suiteResult, progress io.Writer) (err error) {
 	conn, err := connect(ctx, srv.pgAddr)
 	if err != nil {
-		return res, err
+		return err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	stream := createStream(cfg.partitions)
@@ -138,18 +122,18 @@ func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet,
 		stream = createStreamNoWatermark(cfg.partitions)
 	}
 	if err := execDDL(ctx, conn, stream); err != nil {
-		return res, err
+		return err
 	}
 	recordMs, err := produceSet(ctx, srv.kafkaAddr, cfg.partitions, set, q)
 	if err != nil {
-		return res, err
+		return err
 	}
 	want, err := expected(q, set.bids, recordMs)
 	if err != nil {
-		return res, err
+		return err
 	}
 	if _, idle, err := settle(ctx, srv.pid()); err != nil {
-		return res, err
+		return err
 	} else if !idle {
 		fmt.Fprintln(progress, "  warning: server still busy after the preload; timing anyway")
 	}
@@ -163,16 +147,16 @@ func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet,
 		err = errors.Join(err, waitProfile())
 	}
 	if err != nil {
-		return res, err
+		return err
 	}
 	res.wall, res.cpu, res.peakRSS, res.rows = m.wall, m.cpu, m.peakRSS, m.rows
 	if err := srv.stop(ctx); err != nil {
-		return res, err
+		return err
 	}
 	if res.gcCPU, res.gcs, err = gcCPUBetween(srv.logPath, m.logFrom, m.logTo); err != nil {
-		return res, err
+		return err
 	}
-	return res, m.check
+	return m.check
 }
 
 // createStreamNoWatermark is createStream without the WATERMARK clause,
