@@ -33,6 +33,7 @@ lint:
 fuzz:
 	$(GO) test ./sql -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz FuzzDecodeMessage -fuzztime $(FUZZTIME)
+	$(GO) test ./server -run '^$$' -fuzz FuzzServeConn -fuzztime $(FUZZTIME)
 	$(GO) test ./ingest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./state -run '^$$' -fuzz FuzzKeyCodec -fuzztime $(FUZZTIME)
 

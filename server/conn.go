@@ -49,6 +49,11 @@ type conn struct {
 		sync.Mutex
 		// cancel cancels the running query's context (nil when idle).
 		cancel context.CancelFunc
+		// gone is set once the client has left (disconnect, Terminate; after
+		// a protocol violation, once it disconnects): a query started
+		// afterwards, queued behind the one running then, is cancelled at
+		// once.
+		gone bool
 	}
 
 	// Everything below is owned by the executor goroutine.
@@ -227,6 +232,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		if r := recover(); r != nil {
 			c.log.Error("panic decoding message", "panic", r, "stack", string(debug.Stack()))
 			c.push(ctx, &cmdProtocolError{err: protocolErrorf("invalid message")})
+			c.discardUntilGone()
 		}
 	}()
 	for {
@@ -236,19 +242,21 @@ func (c *conn) readLoop(ctx context.Context) {
 			case ctx.Err() != nil:
 			case isDisconnect(err):
 				c.log.Debug("client disconnected", "err", err)
-				c.cancelQuery()
+				c.clientGone()
 			default:
 				c.push(ctx, &cmdProtocolError{err: protocolErrorf("invalid frontend message: %v", err)})
+				c.discardUntilGone()
 			}
 			return
 		}
 		cmd, err := toCommand(msg)
 		if err != nil {
 			c.push(ctx, &cmdProtocolError{err: err})
+			c.discardUntilGone()
 			return
 		}
 		if cmd == nil { // Terminate
-			c.cancelQuery()
+			c.clientGone()
 			return
 		}
 		if !c.push(ctx, cmd) {
@@ -370,8 +378,31 @@ func (c *conn) extended(ctx context.Context, err error) {
 // cancelQuery.
 func (c *conn) setRunning(cancel context.CancelFunc) {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	c.qmu.cancel = cancel
-	c.qmu.Unlock()
+	if cancel != nil && c.qmu.gone {
+		cancel()
+	}
+}
+
+// discardUntilGone is the reader's end after a protocol violation: the
+// queries queued before it still run, so it reads and discards until the
+// client leaves or the executor closes the socket, then calls clientGone.
+func (c *conn) discardUntilGone() {
+	_, _ = io.Copy(io.Discard, c.nc)
+	c.clientGone()
+}
+
+// clientGone is called when the reader stops: it cancels the running query
+// and every query started after it. Nothing reads the socket any more, so
+// a continuous query would otherwise never notice that the client left.
+func (c *conn) clientGone() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	c.qmu.gone = true
+	if c.qmu.cancel != nil {
+		c.qmu.cancel()
+	}
 }
 
 // cancelQuery cancels the running query, if any. Safe from any goroutine.

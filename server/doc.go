@@ -40,14 +40,20 @@
 //
 // A connection ends in one of four ways:
 //
-//  1. Terminate: the reader cancels the running query (if any) and closes
-//     the command buffer; the executor drains it and returns.
+//  1. Terminate: the reader cancels the running query (if any) and any
+//     query started after it, and closes the command buffer; the executor
+//     drains it and returns.
 //  2. The client disconnects: the reader gets EOF, cancels the running
 //     query (so a continuous query's stream is closed at once rather than
-//     at its next write) and closes the buffer.
+//     at its next write) and every query queued behind it as it starts,
+//     and closes the buffer. (A client that queues more commands than the
+//     buffer holds behind a blocking query is noticed only at the next
+//     write, or by CancelRequest: the reader waits for buffer space.)
 //  3. A protocol violation (unknown message, message larger than
-//     Options.MaxMessageSize, malformed content): the reader queues it
-//     and stops; the executor answers FATAL 08P01 and returns.
+//     Options.MaxMessageSize, malformed content): the reader queues it,
+//     then reads and discards until the client leaves or the socket
+//     closes; the executor runs what was queued before it, answers
+//     FATAL 08P01 and returns, closing the socket.
 //  4. Server shutdown (Serve's context is done): the running query's
 //     context is cancelled; the executor answers FATAL 57P01 and returns.
 //
