@@ -41,11 +41,7 @@ func TestFilterProjectQuery(t *testing.T) {
 				{Name: "up", Type: arrow.BinaryTypes.String, Nullable: true},
 				{Name: "x", Type: i64, Nullable: true},
 			}, nil)
-			q, err := env.eng.StartQuery(ctx, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer q.Close()
+			q := env.start(t, ctx, spec)
 			if !q.Schema().Equal(spec.Output) {
 				t.Fatalf("schema %s, want %s", q.Schema(), spec.Output)
 			}
@@ -106,11 +102,7 @@ func TestBacklogCatchesUpInBoundedBatches(t *testing.T) {
 	env := newTestEnv(t, Options{BatchInterval: time.Hour, MaxBatchRecords: 4})
 	def := env.createEvents(t, 2, nil)
 	want := produceEvents(t, env, 2, 20)
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	var got []string
 	for len(got) < len(want) {
 		b, err := q.Next(ctx) // ends by testCtx's deadline if batches wait for ticks

@@ -102,6 +102,18 @@ func (env *testEnv) createEvents(t *testing.T, partitions int32, edit func(*Stre
 }
 
 // produce writes one record per value to partition p of topic.
+// start starts spec on the engine, failing the test if it cannot; the
+// query is closed when the test ends.
+func (env *testEnv) start(t *testing.T, ctx context.Context, spec *QuerySpec) *Query {
+	t.Helper()
+	q, err := env.eng.StartQuery(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q
+}
+
 func (env *testEnv) produce(t *testing.T, topic string, p int32, values ...string) {
 	t.Helper()
 	recs := make([]*ingest.Record, len(values))
@@ -337,11 +349,7 @@ func TestInsertRoundTrip(t *testing.T) {
 	if ends[0]+ends[1]+ends[2] != 7 || ends[0] == 7 {
 		t.Fatalf("end offsets %v: want 7 records spread over the partitions", ends)
 	}
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	if err := q.ProcessAllAvailable(ctx); err != nil {
 		t.Fatal(err)
 	}

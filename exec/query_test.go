@@ -35,11 +35,7 @@ func TestPassThroughBatchSizes(t *testing.T) {
 			env := newTestEnv(t, Options{ManualTrigger: true, MaxRecordsPerPartition: maxRecords})
 			def := env.createEvents(t, 3, nil)
 			want := produceEvents(t, env, 3, 20)
-			q, err := env.eng.StartQuery(ctx, passSpec(def))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer q.Close()
+			q := env.start(t, ctx, passSpec(def))
 			if err := q.ProcessAllAvailable(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -80,11 +76,7 @@ func TestStartLatest(t *testing.T) {
 	env := newTestEnv(t, Options{ManualTrigger: true})
 	def := env.createEvents(t, 2, func(d *StreamDef) { d.Start = "latest" })
 	produceEvents(t, env, 2, 4)
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	env.produce(t, "events", 1, event(9, "late", 9))
 	if err := q.ProcessAllAvailable(ctx); err != nil {
 		t.Fatal(err)
@@ -102,11 +94,7 @@ func TestLimitEndsWithEOF(t *testing.T) {
 	produceEvents(t, env, 1, 10)
 	spec := passSpec(def)
 	spec.Limit = 5
-	q, err := env.eng.StartQuery(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, spec)
 	if err := q.ProcessAllAvailable(ctx); err != nil {
 		t.Fatalf("ProcessAllAvailable after LIMIT: %v", err)
 	}
@@ -144,11 +132,7 @@ func TestDecodeErrors(t *testing.T) {
 		env := newTestEnv(t, Options{ManualTrigger: true})
 		def := env.createEvents(t, 1, nil)
 		env.produce(t, "events", 0, bad...)
-		q, err := env.eng.StartQuery(ctx, passSpec(def))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
+		q := env.start(t, ctx, passSpec(def))
 		if err := q.ProcessAllAvailable(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -166,12 +150,8 @@ func TestDecodeErrors(t *testing.T) {
 		env := newTestEnv(t, Options{ManualTrigger: true})
 		def := env.createEvents(t, 1, func(d *StreamDef) { d.OnDecodeError = "fail" })
 		env.produce(t, "events", 0, bad...)
-		q, err := env.eng.StartQuery(ctx, passSpec(def))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
-		err = q.ProcessAllAvailable(ctx)
+		q := env.start(t, ctx, passSpec(def))
+		err := q.ProcessAllAvailable(ctx)
 		if !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), "partition 0 offset 1") {
 			t.Fatalf("ProcessAllAvailable: %v, want ErrDecode at partition 0 offset 1", err)
 		}
@@ -225,11 +205,7 @@ func TestSlowConsumerIsBounded(t *testing.T) {
 	env := newTestEnv(t, Options{BatchInterval: time.Millisecond, MaxRecordsPerPartition: 1})
 	def := env.createEvents(t, 1, nil)
 	want := produceEvents(t, env, 1, 30)
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	// Without a reader the driver runs at most bound+1 batches (one
 	// queued, one waiting to be queued) and reads no further.
 	time.Sleep(100 * time.Millisecond)
@@ -262,11 +238,7 @@ func TestTickerProcessAllAvailable(t *testing.T) {
 	env := newTestEnv(t, Options{BatchInterval: 5 * time.Millisecond, MaxRecordsPerPartition: 3})
 	def := env.createEvents(t, 2, nil)
 	want := produceEvents(t, env, 2, 20)
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	rowsc := make(chan []string, 1)
 	go func() { // the concurrent reader the ticker mode needs
 		var rows []string
@@ -375,11 +347,7 @@ func TestStartQueryCtxScopesQuery(t *testing.T) {
 	env := newTestEnv(t, Options{BatchInterval: time.Millisecond})
 	def := env.createEvents(t, 1, nil)
 	qctx, cancel := context.WithCancel(testCtx(t))
-	q, err := env.eng.StartQuery(qctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, qctx, passSpec(def))
 	cancel()
 	if _, err := q.Next(testCtx(t)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Next after the query's ctx ended: %v", err)
@@ -393,11 +361,7 @@ func TestDropStreamFailsRunningQuery(t *testing.T) {
 	ctx := testCtx(t)
 	env := newTestEnv(t, Options{ManualTrigger: true})
 	def := env.createEvents(t, 1, nil)
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	if err := env.eng.DropStream(ctx, "events", false); err != nil {
 		t.Fatal(err)
 	}
@@ -457,11 +421,7 @@ func TestPanicFailsOnlyTheQuery(t *testing.T) {
 	produceEvents(t, env, 1, 3)
 	spec := passSpec(def)
 	spec.Ops = []OpSpec{&probeSpec{panic: true}}
-	q, err := env.eng.StartQuery(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, spec)
 	if err := q.ProcessAllAvailable(ctx); err == nil || !strings.Contains(err.Error(), "probe: boom") {
 		t.Fatalf("ProcessAllAvailable: %v, want the recovered panic", err)
 	}

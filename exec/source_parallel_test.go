@@ -71,11 +71,7 @@ func runPass(t *testing.T, workers int, maxRecords int64, hook func(*ingest.Reco
 	spec.Source.Columns = append(slices.Clone(spec.Source.Columns),
 		arrow.Field{Name: ingest.ColPartition, Type: arrow.PrimitiveTypes.Int32},
 		arrow.Field{Name: ingest.ColOffset, Type: arrow.PrimitiveTypes.Int64})
-	q, err := env.eng.StartQuery(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, spec)
 	if err := q.ProcessAllAvailable(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +172,7 @@ func TestParallelDecodeErrorsDeterministic(t *testing.T) {
 		env := newTestEnv(t, opts)
 		def := env.createEvents(t, 4, nil)
 		produce(t, env)
-		q, err := env.eng.StartQuery(ctx, passSpec(def))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer q.Close()
+		q := env.start(t, ctx, passSpec(def))
 		if err := q.ProcessAllAvailable(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -210,11 +202,7 @@ func TestDecodeWorkerPanicFailsOnlyTheQuery(t *testing.T) {
 		env.produce(t, "other", p, event(int(p), "a", 1), event(int(p)+4, "b", 2))
 	}
 	env.produce(t, "events", 2, event(9, "boom", 3))
-	q, err := env.eng.StartQuery(ctx, passSpec(def))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, passSpec(def))
 	q2, err := env.eng.StartQuery(ctx, passSpec(other))
 	if err != nil {
 		t.Fatal(err)

@@ -148,11 +148,7 @@ func TestIdleTimeoutAndPunctuation(t *testing.T) {
 	def := env.createEvents(t, 1, func(d *StreamDef) { d.IdleTimeout = 30 * time.Second })
 	spec := passSpec(def)
 	spec.Source.WatermarkDelay = 5 * time.Second
-	q, err := env.eng.StartQuery(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
+	q := env.start(t, ctx, spec)
 	step := func(want time.Time) {
 		t.Helper()
 		if err := q.ProcessAllAvailable(ctx); err != nil {
