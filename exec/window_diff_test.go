@@ -512,6 +512,21 @@ func (f *diffFailures) summary() {
 	}
 }
 
+// checkCase runs case c under cfg against the reference; a mismatch is
+// recorded in fails with its shrunk form and the command that reruns it.
+func (env *diffEnv) checkCase(t *testing.T, ctx context.Context, fails *diffFailures, c *diffCase, cfg diffConfig, seed uint64) {
+	t.Helper()
+	d, err := env.check(ctx, c, cfg, "")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, diffRerun(t, seed))
+	}
+	if d != "" {
+		fails.add(c, func() string {
+			return fmt.Sprintf("engine differs from the reference:\n%s\n%s\n%s", d, env.shrinkCheck(ctx, c, cfg, ""), diffRerun(t, seed))
+		})
+	}
+}
+
 func TestWindowDiff(t *testing.T) {
 	env := newDiffEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -532,15 +547,7 @@ func TestWindowDiff(t *testing.T) {
 			if inc, late := referenceBatches(c, cfg); late != 0 || !slices.Equal(inc, want) {
 				t.Fatalf("reference disagrees with itself (late %d):\n%s%s\n%s%s", late, c, cfg, diffRowsDiff(inc, want), diffRerun(t, seed))
 			}
-			d, err := env.check(ctx, c, cfg, "")
-			if err != nil {
-				t.Fatalf("%v\n%s", err, diffRerun(t, seed))
-			}
-			if d != "" {
-				fails.add(c, func() string {
-					return fmt.Sprintf("engine differs from the reference:\n%s\n%s\n%s", d, env.shrinkCheck(ctx, c, cfg, ""), diffRerun(t, seed))
-				})
-			}
+			env.checkCase(t, ctx, fails, c, cfg, seed)
 		}
 	})
 
@@ -593,15 +600,7 @@ func TestWindowDiff(t *testing.T) {
 			if r.IntN(3) == 0 {
 				cfg = genDiffConfig(r, len(c.events), false)
 			}
-			d, err := env.check(ctx, c, cfg, "")
-			if err != nil {
-				t.Fatalf("%v\n%s", err, diffRerun(t, seed))
-			}
-			if d != "" {
-				fails.add(c, func() string {
-					return fmt.Sprintf("engine differs from the reference:\n%s\n%s\n%s", d, env.shrinkCheck(ctx, c, cfg, ""), diffRerun(t, seed))
-				})
-			}
+			env.checkCase(t, ctx, fails, c, cfg, seed)
 		}
 	})
 
