@@ -12,6 +12,9 @@
 //	0x01 catalog      0x01 | str(kind) | str(name)                      → opaque definition
 //	0x02 window state 0x02 | str(query) | op u32 | end i64 | start i64 | group → opaque aggregate state
 //	0x03 checkpoint   0x03 | str(query)                                  → opaque record (offsets, sequence)
+//	0x04 offset log   0x04 | str(query) | u64 batch                      → a batch's offset ranges, logged before it runs
+//	0x05 snapshot     0x05 | str(query) | u32 chunk                      → the operators' state at the checkpoint
+//	0x06 view rows    0x06 | str(query) | u64 seq                        → rows a materialized view emitted
 //
 // str(s) writes s with each 0x00 byte escaped as 0x00 0xFF and a 0x00 0x01
 // terminator. The terminator sorts below any continuation, so the encoding
@@ -25,9 +28,12 @@
 //
 // # Atomicity and durability
 //
-// A Batch commits atomically. A checkpoint is one Batch holding the window
-// state changes and the query's checkpoint record (Batch.SetCheckpoint),
+// A Batch commits atomically. A checkpoint is one Batch holding the
+// operators' snapshot (DeleteSnapshot then SetSnapshotChunk), the view rows
+// emitted since the previous checkpoint, the query's checkpoint record
+// (Batch.SetCheckpoint) and the trimming of the offset log it covers,
 // committed with sync, so state and source offsets are never out of step.
+// DeleteQueryData drops all of a query's families in one batch.
 // Catalog writes are synced individually.
 //
 // # Goroutines and lifecycle

@@ -14,6 +14,9 @@ const (
 	prefixCatalog    byte = 0x01
 	prefixWindow     byte = 0x02
 	prefixCheckpoint byte = 0x03
+	prefixOffsetLog  byte = 0x04
+	prefixSnapshot   byte = 0x05
+	prefixViewRows   byte = 0x06
 )
 
 // String escaping. A string component is written with every 0x00 byte
