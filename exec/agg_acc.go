@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,6 +36,12 @@ type accumulator interface {
 	build(mem memory.Allocator, slots []int32) (arrow.Array, error)
 	// slotBytes approximates the state held by slot s.
 	slotBytes(s int32) int
+	// appendState appends the state of slot s in the snapshot format
+	// (snapshot.go).
+	appendState(b []byte, s int32) []byte
+	// readState sets slot s, empty, to a state appendState wrote. An error
+	// sticks in r and wraps ErrCorruptState.
+	readState(r *stateReader, s int32)
 }
 
 // fixedSizeAcc is implemented by accumulators whose slotBytes is the same
@@ -168,6 +175,12 @@ func (a *countAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, erro
 }
 
 func (a *countAcc) slotBytes(int32) int { return 8 }
+
+func (a *countAcc) appendState(b []byte, s int32) []byte {
+	return binary.AppendUvarint(b, uint64(a.n[s]))
+}
+
+func (a *countAcc) readState(r *stateReader, s int32) { a.n[s] = r.count() }
 
 func (a *countAcc) fixedBytes() int { return 8 }
 

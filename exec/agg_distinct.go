@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 
@@ -82,6 +83,36 @@ func (a *distinctAcc) slotBytes(s int32) int {
 		n += len(k) + 16
 	}
 	return n + 48
+}
+
+func (a *distinctAcc) appendState(b []byte, s int32) []byte {
+	b = binary.AppendUvarint(b, uint64(len(a.sets[s])))
+	for k := range a.sets[s] {
+		b = appendBytes(b, []byte(k))
+	}
+	return b
+}
+
+func (a *distinctAcc) readState(r *stateReader, s int32) {
+	n := r.uvarint()
+	if n > uint64(r.len()) { // each value takes at least its length byte
+		r.fail("distinct set beyond the chunk")
+		return
+	}
+	if n == 0 {
+		return
+	}
+	set := a.sets[s]
+	if set == nil {
+		set = make(map[string]struct{}, n)
+		a.sets[s] = set
+	}
+	for range n {
+		set[string(r.lenBytes())] = struct{}{}
+	}
+	if r.err == nil && uint64(len(set)) != n {
+		r.fail("distinct set repeats a value")
+	}
 }
 
 // HyperLogLog with 2^14 registers: standard error 1.04/128 ≈ 0.8%. Slots
@@ -194,27 +225,22 @@ func (a *hllAcc) merge(dst int32, other accumulator, src int32) error {
 	return nil
 }
 
+// hllPow[r] is 2^-r for every register value (rho is at most 64-hllP+1;
+// the table covers every uint8 so no stored register can index past it).
+var hllPow = func() (t [256]float64) {
+	for r := range t {
+		t[r] = math.Ldexp(1, -r)
+	}
+	return t
+}()
+
 func (a *hllAcc) estimate(s int32) int64 {
-	regs := a.tmp
-	if regs == nil {
-		regs = make([]uint8, hllM)
-		a.tmp = regs
-	}
-	clear(regs)
-	if d := a.dense[s]; d != nil {
-		copy(regs, d)
-	}
-	for _, e := range a.sparse[s] {
-		if r := uint8(e); r > regs[e>>8] {
-			regs[e>>8] = r
-		}
-	}
-	sum, zeros := 0.0, 0
-	for _, r := range regs {
-		sum += math.Ldexp(1, -int(r))
-		if r == 0 {
-			zeros++
-		}
+	var sum float64
+	var zeros int
+	if a.dense[s] == nil {
+		sum, zeros = a.sparseSum(s)
+	} else {
+		sum, zeros = a.denseSum(s)
 	}
 	m := float64(hllM)
 	est := 0.7213 / (1 + 1.079/m) * m * m / sum
@@ -222,6 +248,55 @@ func (a *hllAcc) estimate(s int32) int64 {
 		est = m * math.Log(m/float64(zeros)) // linear counting for small sets
 	}
 	return int64(math.Round(est))
+}
+
+// sparseSum is Σ 2^-register and the count of zero registers of a slot
+// held only in its sparse list: untouched registers add 1 each, so only
+// the listed ones are visited (emitting many small sets stays cheap).
+func (a *hllAcc) sparseSum(s int32) (sum float64, zeros int) {
+	regs := a.scratchRegs()
+	for _, e := range a.sparse[s] {
+		if r := uint8(e); r > regs[e>>8] {
+			regs[e>>8] = r
+		}
+	}
+	touched := 0
+	for _, e := range a.sparse[s] {
+		if r := regs[e>>8]; r != 0 { // first visit of this register
+			sum += hllPow[r]
+			touched++
+			regs[e>>8] = 0 // leaves regs cleared for the next call
+		}
+	}
+	return sum + float64(hllM-touched), hllM - touched
+}
+
+// denseSum is sparseSum for a slot with dense registers (and possibly
+// sparse entries not yet folded in).
+func (a *hllAcc) denseSum(s int32) (sum float64, zeros int) {
+	regs := a.scratchRegs()
+	copy(regs, a.dense[s])
+	for _, e := range a.sparse[s] {
+		if r := uint8(e); r > regs[e>>8] {
+			regs[e>>8] = r
+		}
+	}
+	for i, r := range regs {
+		sum += hllPow[r]
+		if r == 0 {
+			zeros++
+		}
+		regs[i] = 0
+	}
+	return sum, zeros
+}
+
+// scratchRegs returns the accumulator's all-zero register scratch.
+func (a *hllAcc) scratchRegs() []uint8 {
+	if a.tmp == nil {
+		a.tmp = make([]uint8, hllM)
+	}
+	return a.tmp
 }
 
 func (a *hllAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, error) {
@@ -233,3 +308,45 @@ func (a *hllAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, error)
 }
 
 func (a *hllAcc) slotBytes(s int32) int { return len(a.dense[s]) + 4*cap(a.sparse[s]) + 48 }
+
+// appendState writes the sparse list as is and the registers raw.
+func (a *hllAcc) appendState(b []byte, s int32) []byte {
+	b = binary.AppendUvarint(b, uint64(len(a.sparse[s])))
+	for _, e := range a.sparse[s] {
+		b = binary.LittleEndian.AppendUint32(b, e)
+	}
+	d := a.dense[s]
+	if d == nil {
+		return append(b, 0)
+	}
+	return append(append(b, 1), d...)
+}
+
+func (a *hllAcc) readState(r *stateReader, s int32) {
+	n := r.uvarint()
+	if n > hllSparseMax || n > uint64(r.len()/4) {
+		r.fail("bad sketch")
+		return
+	}
+	sp := a.sparse[s][:0]
+	for range n {
+		e := r.u32()
+		if e>>8 >= hllM {
+			r.fail("bad sketch register")
+			return
+		}
+		sp = append(sp, e)
+	}
+	a.sparse[s] = sp
+	if !r.bool() {
+		return
+	}
+	regs := r.bytes(hllM)
+	if r.err != nil {
+		return
+	}
+	if a.dense[s] == nil {
+		a.dense[s] = make([]uint8, hllM)
+	}
+	copy(a.dense[s], regs)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // groupTable gives each distinct encoded group key a dense id (gid) that
@@ -276,4 +277,20 @@ func (t *groupTable) compact() {
 // liveBytes approximates the memory the live ids hold.
 func (t *groupTable) liveBytes() int {
 	return len(t.arena) - t.dead + t.live*(16+4+8+4+4) + 8*len(t.slots)
+}
+
+// reserve makes room for n more ids without rehashing or regrowing.
+func (t *groupTable) reserve(n int) {
+	size := len(t.slots)
+	for size < 4*(t.live+n) {
+		size *= 2
+	}
+	if size > len(t.slots) {
+		t.rehash(size)
+	}
+	t.words = slices.Grow(t.words, n)
+	t.hash = slices.Grow(t.hash, n)
+	t.off = slices.Grow(t.off, n)
+	t.klen = slices.Grow(t.klen, n)
+	t.refs = slices.Grow(t.refs, n)
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -168,6 +169,47 @@ func (a *minMaxAcc[T]) slotBytes(int32) int { return 9 }
 
 func (a *minMaxAcc[T]) fixedBytes() int { return 9 }
 
+func (a *minMaxAcc[T]) appendState(b []byte, s int32) []byte {
+	if !a.has[s] {
+		return append(b, 0)
+	}
+	return appendOrdered(append(b, 1), a.v[s])
+}
+
+func (a *minMaxAcc[T]) readState(r *stateReader, s int32) {
+	if r.bool() {
+		a.v[s], a.has[s] = readOrdered[T](r), true
+	}
+}
+
+// appendOrdered appends a float's IEEE bits (NaN payloads kept) or an
+// integer as a zigzag varint.
+func appendOrdered[T orderedElem](b []byte, v T) []byte {
+	switch x := any(v).(type) {
+	case float32:
+		return binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	case float64:
+		return appendF64(b, x)
+	}
+	return binary.AppendVarint(b, int64(v))
+}
+
+func readOrdered[T orderedElem](r *stateReader) T {
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		return T(math.Float32frombits(r.u32()))
+	case float64:
+		return T(r.f64())
+	}
+	x := r.varint()
+	if v := T(x); int64(v) == x {
+		return v
+	}
+	r.fail("min/max value out of range")
+	return zero
+}
+
 // minMaxRowAcc handles booleans, decimals and byte strings through their
 // canonical values; text values are copied out of the batch.
 type minMaxRowAcc struct {
@@ -283,6 +325,40 @@ func (a *minMaxRowAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, 
 		}
 	}
 	return bld.NewArray(), nil
+}
+
+func (a *minMaxRowAcc) appendState(b []byte, s int32) []byte {
+	switch x := a.v[s].(type) {
+	case bool:
+		return appendBool(append(b, 1), x)
+	case decimal128.Num:
+		return appendDecimal(append(b, 1), x)
+	case string:
+		return appendBytes(append(b, 1), []byte(x))
+	case []byte:
+		return appendBytes(append(b, 1), x)
+	}
+	return append(b, 0)
+}
+
+// readState takes the value's Go type from the argument type, as update does.
+func (a *minMaxRowAcc) readState(r *stateReader, s int32) {
+	if !r.bool() {
+		return
+	}
+	switch a.t.ID() {
+	case arrow.BOOL:
+		a.v[s] = r.bool()
+	case arrow.DECIMAL128:
+		a.v[s] = readDecimal(r)
+	case arrow.STRING:
+		a.v[s] = string(r.lenBytes())
+	default:
+		a.v[s] = bytes.Clone(r.lenBytes())
+	}
+	if r.err != nil {
+		a.v[s] = nil
+	}
 }
 
 func (a *minMaxRowAcc) slotBytes(s int32) int {

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 
@@ -121,6 +122,19 @@ func (a *sumIntAcc[T]) slotBytes(int32) int { return 9 }
 
 func (a *sumIntAcc[T]) fixedBytes() int { return 9 }
 
+func (a *sumIntAcc[T]) appendState(b []byte, s int32) []byte {
+	if !a.has[s] {
+		return append(b, 0)
+	}
+	return binary.AppendVarint(append(b, 1), a.sum[s])
+}
+
+func (a *sumIntAcc[T]) readState(r *stateReader, s int32) {
+	if r.bool() {
+		a.sum[s], a.has[s] = r.varint(), true
+	}
+}
+
 type sumFloatAcc[T floatNum] struct {
 	sum []float64
 	has []bool
@@ -189,6 +203,19 @@ func (a *sumFloatAcc[T]) slotBytes(int32) int { return 9 }
 
 func (a *sumFloatAcc[T]) fixedBytes() int { return 9 }
 
+func (a *sumFloatAcc[T]) appendState(b []byte, s int32) []byte {
+	if !a.has[s] {
+		return append(b, 0)
+	}
+	return appendF64(append(b, 1), a.sum[s])
+}
+
+func (a *sumFloatAcc[T]) readState(r *stateReader, s int32) {
+	if r.bool() {
+		a.sum[s], a.has[s] = r.f64(), true
+	}
+}
+
 type sumDecAcc struct {
 	t   *arrow.Decimal128Type
 	sum []decimal128.Num
@@ -245,6 +272,31 @@ func (a *sumDecAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, err
 }
 
 func (a *sumDecAcc) slotBytes(int32) int { return 17 }
+
+// appendState keeps the sum as is, even beyond the precision (build
+// reports that overflow).
+func (a *sumDecAcc) appendState(b []byte, s int32) []byte {
+	if !a.has[s] {
+		return append(b, 0)
+	}
+	return appendDecimal(append(b, 1), a.sum[s])
+}
+
+func (a *sumDecAcc) readState(r *stateReader, s int32) {
+	if r.bool() {
+		a.sum[s], a.has[s] = readDecimal(r), true
+	}
+}
+
+func appendDecimal(b []byte, n decimal128.Num) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(n.HighBits()))
+	return binary.LittleEndian.AppendUint64(b, n.LowBits())
+}
+
+func readDecimal(r *stateReader) decimal128.Num {
+	hi := int64(r.u64())
+	return decimal128.New(hi, r.u64())
+}
 
 // avgAcc averages integers and floats in float64 (so integer sums beyond
 // 2^53 lose precision); decimals are cast to float64 by the operator.
@@ -338,3 +390,12 @@ func (a *avgAcc) build(mem memory.Allocator, slots []int32) (arrow.Array, error)
 }
 
 func (a *avgAcc) slotBytes(int32) int { return 16 }
+
+func (a *avgAcc) appendState(b []byte, s int32) []byte {
+	return appendF64(binary.AppendUvarint(b, uint64(a.cnt[s])), a.sum[s])
+}
+
+func (a *avgAcc) readState(r *stateReader, s int32) {
+	a.cnt[s] = r.count()
+	a.sum[s] = r.f64()
+}

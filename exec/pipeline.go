@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -23,6 +24,10 @@ type pipeline struct {
 	out *arrow.Schema
 	// collected holds retained output batches of the current micro-batch.
 	collected []arrow.RecordBatch
+	// chunkLimit overrides snapshotChunkLimit (tests; 0 = default).
+	chunkLimit int
+	// snapBuf is the chunk buffer of the last snapshot, reused by the next.
+	snapBuf []byte
 }
 
 // operatorBuilder is the signature of buildOperator.
@@ -116,6 +121,12 @@ func (p *pipeline) flush(ctx context.Context, wm int64) error {
 func (p *pipeline) take() (arrow.RecordBatch, error) {
 	parts := p.collected
 	p.collected = nil
+	return p.concat(parts)
+}
+
+// concat releases parts and returns their rows as one batch of schema
+// out, or nil when there are none. The caller owns the batch.
+func (p *pipeline) concat(parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	defer func() {
 		for _, b := range parts {
 			b.Release()
@@ -153,6 +164,40 @@ func (p *pipeline) take() (arrow.RecordBatch, error) {
 		cols[i] = c
 	}
 	return array.NewRecordBatch(p.out, cols, rows), nil
+}
+
+// current returns the current value of every open (window, group) of
+// the pipeline's aggregate, run through the operators after it (HAVING,
+// sort, project), as one batch of schema out, without changing any
+// state; nil when there are none or when the pipeline has no aggregate.
+// The caller owns the batch.
+func (p *pipeline) current(ctx context.Context) (arrow.RecordBatch, error) {
+	at := slices.IndexFunc(p.ops, func(op Operator) bool { _, ok := op.(*windowAgg); return ok })
+	if at < 0 {
+		return nil, nil
+	}
+	var parts []arrow.RecordBatch
+	emit := func(_ context.Context, b arrow.RecordBatch) error {
+		if b.NumRows() > 0 {
+			b.Retain()
+			parts = append(parts, b)
+		}
+		return nil
+	}
+	// A private chain into a private collector: the operators after the
+	// aggregate are stateless, so pushing through them changes nothing.
+	for i := len(p.ops) - 1; i > at; i-- {
+		op, next := p.ops[i], emit
+		if _, ok := op.(stateful); ok {
+			return nil, fmt.Errorf("current: operator %d after the aggregate holds state", i)
+		}
+		emit = func(ctx context.Context, b arrow.RecordBatch) error { return op.Push(ctx, b, next) }
+	}
+	if err := p.ops[at].(*windowAgg).emitCurrent(ctx, emit); err != nil {
+		_, _ = p.concat(parts) // releases them
+		return nil, fmt.Errorf("current: %w", err)
+	}
+	return p.concat(parts)
 }
 
 // stats sums the operators' counters.

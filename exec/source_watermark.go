@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -126,4 +127,30 @@ func toMicros(v int64, u arrow.TimeUnit) int64 {
 		return q
 	}
 	return v
+}
+
+// watermarkerStateVersion versions marshalState's layout.
+const watermarkerStateVersion = 1
+
+// marshalState returns the watermark and the time of the last batch that
+// fetched records (for the idle rule), for a checkpoint:
+// byte version | u64 cur (LE) | u64 lastData in µs since the epoch (LE).
+func (w *watermarker) marshalState() []byte {
+	b := []byte{watermarkerStateVersion}
+	b = binary.LittleEndian.AppendUint64(b, uint64(w.cur))
+	return binary.LittleEndian.AppendUint64(b, uint64(w.lastData.UnixMicro()))
+}
+
+// restoreState loads what marshalState returned. Errors wrap
+// ErrStateFormat (another version) or ErrCorruptState.
+func (w *watermarker) restoreState(b []byte) error {
+	if len(b) > 0 && b[0] != watermarkerStateVersion {
+		return fmt.Errorf("%w: watermark state version %d, this build reads version %d", ErrStateFormat, b[0], watermarkerStateVersion)
+	}
+	if len(b) != 17 {
+		return fmt.Errorf("%w: watermark state of %d bytes, want 17", ErrCorruptState, len(b))
+	}
+	w.cur = int64(binary.LittleEndian.Uint64(b[1:]))
+	w.lastData = time.UnixMicro(int64(binary.LittleEndian.Uint64(b[9:])))
+	return nil
 }

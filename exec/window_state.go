@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // windowState holds the open (window, group) entries ("slots") of a window
@@ -215,4 +216,19 @@ func (w *windowState) slotBytes() int {
 		}
 	}
 	return n
+}
+
+// reserve makes room for n more slots (a restore knows how many come),
+// so allocating them does not regrow every column again and again.
+func (w *windowState) reserve(n int) {
+	total := len(w.live) + n
+	w.gid = slices.Grow(w.gid, n)
+	w.start = slices.Grow(w.start, n)
+	w.end = slices.Grow(w.end, n)
+	w.live = slices.Grow(w.live, n)
+	w.inIdx = slices.Grow(w.inIdx, n)
+	w.mark = slices.Grow(w.mark, n)
+	for _, a := range w.accs {
+		a.grow(total)
+	}
 }
