@@ -17,6 +17,12 @@
 //     EndOffsets is the last stable offset, so a range never waits on an
 //     open transaction. kgo logs go to the Options.Logger through a small
 //     kgo.Logger adapter (slog.go).
+//   - TxnProducer (txn.go): a separate transactional franz-go client per
+//     exactly-once sink. NewTxnProducer fences the previous producer of its
+//     transactional id and aborts its open transaction before returning.
+//     LastRecord (last_record.go) reads read committed backwards, in growing
+//     windows, to find a partition's last committed record (a sink's
+//     commit marker).
 //   - Decoder (decode*.go): JSON records into Arrow builders of one schema
 //     with a single-pass scanner; a row reaches the builders only once all
 //     its fields parsed, so Append is all-or-nothing. EncodeJSON
@@ -30,6 +36,8 @@
 //   - Client: franz-go's own goroutines (connections, metadata updates,
 //     produce sinks). Client.Close stops them and waits. Fetch and Produce
 //     run on the caller's goroutine and return on ctx cancellation.
+//   - TxnProducer: franz-go's goroutines of its own client; Close aborts an
+//     open transaction (bounded) and stops them.
 //   - Broker: kfake's accept loop, per-connection goroutines and cluster
 //     loop. Broker.Close stops them after persisting state.
 //   - nexmark.Run runs on the caller's goroutine until its ctx is done.
