@@ -65,7 +65,18 @@ func encodeStreamDef(def StreamDef) ([]byte, error) {
 		MaxRatePerPartition: def.MaxRatePerPartition, OnDecodeError: def.OnDecodeError,
 		SQL: def.SQL,
 	}
-	for _, f := range def.Schema.Fields() {
+	cols, err := encodeColumns(def.Schema)
+	if err != nil {
+		return nil, err
+	}
+	s.Columns = cols
+	return json.Marshal(s)
+}
+
+// encodeColumns returns the stored form of schema's fields.
+func encodeColumns(schema *arrow.Schema) ([]storedColumn, error) {
+	var cols []storedColumn
+	for _, f := range schema.Fields() {
 		name, err := typeName(f.Type)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", f.Name, err)
@@ -77,9 +88,25 @@ func encodeStreamDef(def StreamDef) ([]byte, error) {
 				c.Metadata[k] = f.Metadata.Values()[i]
 			}
 		}
-		s.Columns = append(s.Columns, c)
+		cols = append(cols, c)
 	}
-	return json.Marshal(s)
+	return cols, nil
+}
+
+// decodeColumns is the inverse of encodeColumns.
+func decodeColumns(cols []storedColumn) (*arrow.Schema, error) {
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		t, err := typeFromName(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", c.Name, err)
+		}
+		fields[i] = arrow.Field{Name: c.Name, Type: t, Nullable: c.Nullable}
+		if len(c.Metadata) > 0 {
+			fields[i].Metadata = arrow.MetadataFrom(c.Metadata)
+		}
+	}
+	return arrow.NewSchema(fields, nil), nil
 }
 
 // decodeStreamDef is the inverse of encodeStreamDef.
@@ -91,19 +118,12 @@ func decodeStreamDef(b []byte) (StreamDef, error) {
 	if s.Version != streamDefVersion {
 		return StreamDef{}, fmt.Errorf("stream %q: unsupported catalog version %d", s.Name, s.Version)
 	}
-	fields := make([]arrow.Field, len(s.Columns))
-	for i, c := range s.Columns {
-		t, err := typeFromName(c.Type)
-		if err != nil {
-			return StreamDef{}, fmt.Errorf("stream %q column %q: %w", s.Name, c.Name, err)
-		}
-		fields[i] = arrow.Field{Name: c.Name, Type: t, Nullable: c.Nullable}
-		if len(c.Metadata) > 0 {
-			fields[i].Metadata = arrow.MetadataFrom(c.Metadata)
-		}
+	schema, err := decodeColumns(s.Columns)
+	if err != nil {
+		return StreamDef{}, fmt.Errorf("stream %q: %w", s.Name, err)
 	}
 	return StreamDef{
-		Name: s.Name, Schema: arrow.NewSchema(fields, nil), Topic: s.Topic,
+		Name: s.Name, Schema: schema, Topic: s.Topic,
 		Partitions: s.Partitions, Format: s.Format,
 		WatermarkColumn: s.WatermarkColumn, WatermarkDelay: s.WatermarkDelay,
 		Start: s.Start, Brokers: s.Brokers, IdleTimeout: s.IdleTimeout,

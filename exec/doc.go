@@ -15,6 +15,10 @@
 // through ingest.Client, decoding through ingest.Decoder, the watermark,
 // batch timing, result delivery and statistics.
 //
+// Persistent queries (persister, persistOutput with viewOutput and
+// sinkOutput): materialized views and sinks, their offset log,
+// checkpoints and recovery (see "Persistent queries" below).
+//
 // # Operators
 //
 // Filter, project and sort work on one batch at a time with vectorised
@@ -62,21 +66,32 @@
 // # Goroutines and their lifecycle
 //
 // The Engine starts no goroutine. Each Query owns exactly one driver
-// goroutine, started by Engine.StartQuery, and the driver owns the decode
-// workers of the batch it is running (see below). The driver ends when:
+// goroutine, started by Engine.StartQuery (push queries) or by
+// CreateView, CreateSink and Resume (persistent queries, under the
+// engine's background ctx), and the driver owns the decode workers of the
+// batch it is running (see below). The driver ends when:
 //
 //  1. LIMIT is reached (Next then returns io.EOF, state "finished");
 //  2. a batch fails, or panics (the panic is recovered, its stack logged, and
 //     the query alone fails; state "failed", Next returns the error);
 //  3. Query.Close cancels it (Next returns an error wrapping ErrClosed);
-//  4. Engine.Close closes every running query, the same way;
+//     DropView and DropSink cancel a persistent query this way;
+//  4. Engine.Close closes every running push query, the same way, and
+//     asks every persistent query to stop gracefully: between two batches
+//     its driver checkpoints and ends (state "cancelled"); Close waits for
+//     them all at once, and cancels one that takes longer than
+//     gracefulStopTimeout (its next start replays from the checkpoint
+//     before). Only then does it cancel the background ctx;
 //  5. the ctx given to StartQuery ends (Next returns its cause).
 //
-// On the way out the driver closes its operators and decoders, removes the
+// On the way out the driver closes its operators, decoders and persistent
+// output (view rows not yet checkpointed, a sink's producer), removes the
 // query from the engine's running set and closes Query.done. Close waits
 // for that, then releases result batches nobody took. Every blocking step
 // of the driver (Kafka I/O, waiting for the consumer) observes its ctx, so
-// Close never waits for more than the operator call in progress.
+// Close never waits for more than the operator call in progress. A
+// persistent query that ended stays in Engine.Queries (a failed one with
+// its error) until it is dropped.
 //
 // Decode workers: source.read splits a batch's ranges among up to
 // GOMAXPROCS goroutines (fewer for small batches, one for under 2048
@@ -102,7 +117,8 @@
 //  1. plans one offset range per partition, [next, min(end, next+cap)),
 //     where end is the partition's end offset now and cap is the smaller of
 //     Options.MaxRecordsPerPartition and max_rate_per_partition × the batch
-//     interval, when set. The first batch starts at the log start
+//     interval, when set, and, for a persistent query run by the ticker, of
+//     its rate controller's estimate (rate.go). The first batch starts at the log start
 //     ('earliest') or the end offsets ('latest'); partitions that appear
 //     later are read from their log start;
 //  2. fetches exactly those ranges and decodes them, in the decode
@@ -129,6 +145,65 @@
 //     ProcessAllAvailable and then drain Next;
 //  6. records its figures (QueryInfo, from Query.Info and Engine.Queries).
 //
+// # Persistent queries
+//
+// A materialized view (CreateView) or a sink (CreateSink, CREATE STREAM …
+// AS SELECT) is a persistent query with a stable id, "view:<name>" or
+// "sink:<name>", under which its data is kept in state.Store: the
+// checkpoint record (0x03, JSON checkpointRecord: version, batch, next
+// offset of every partition, watermarker state, counters), the offset log
+// (0x04, one JSON offsetLogEntry per batch), the operators' snapshot
+// (0x05, chunks of pipeline.snapshot) and, for a view, its stored rows
+// (0x06, Arrow IPC chunks numbered from 1). This is Spark's offset log and
+// commit log, with the sink's Kafka transaction as the commit of its
+// output. Batches are numbered from 1; a new query writes checkpoint 0
+// (its start offsets and empty state) before it starts.
+//
+// A batch b of a persistent query (persistBatch) plans its ranges like a
+// push query, but first writes its offset-log entry (the ranges, the
+// batch's start time in µs, the punctuation and the full next-offset
+// vector before it) in its own synced Pebble batch; only then does it read
+// and run, with that start time and punctuation. Its output goes to the
+// query's persistOutput: a view appends the rows to its pending rows in
+// memory; a sink produces them as JSON records in its open Kafka
+// transaction. A batch that would read nothing and not move the watermark
+// is skipped without a log entry. The batch figures go to the query's
+// stats (sluice.batches) and its rate controller (ticker mode), which
+// caps the next batches' ranges.
+//
+// Checkpoints: after a batch, when CheckpointInterval has passed since
+// the last one (also after an idle batch, so output never waits for new
+// input), when pending view rows exceed maxPendingRows (or 64 MiB), or on
+// a graceful stop. First the output prepares: a sink produces a marker
+// record {"query","batch":b} to its marker topic in the same transaction
+// and commits it. Then one synced Pebble batch deletes the old snapshot
+// and writes the new one, the view's pending rows, the checkpoint record,
+// and deletes the offset-log entries <= b. One log line "checkpoint"
+// (query_id, batch, bytes, duration_ms) follows.
+//
+// Recovery (Resume, at start): each query is re-planned from its stored
+// SQL; its sink output fences the previous producer (aborting its open
+// transaction) and reads the last committed marker M; the snapshot is
+// restored into the new pipeline (a changed plan fails the fingerprint
+// check: ErrStateFormat) with the watermarker and the next offsets. The
+// driver then replays every logged batch after the checkpoint, in order,
+// with exactly its ranges, start time and punctuation, before any new
+// batch: so the replayed batches compute exactly what the lost run did.
+// Sink output of batches <= M is suppressed (Kafka has it), no checkpoint
+// is taken before M, and one is taken right after replaying M when M is
+// newer than the checkpoint. A query that cannot be planned or restored
+// (damaged, missing or foreign state: an error wrapping ErrStateFormat or
+// ErrCorruptState and naming the query) is recorded as failed; the others
+// run.
+//
+// A view's contents (ScanView) are its stored rows ∪ its pending rows ∪
+// pipeline.current() (the open windows, or every group of a running
+// aggregate), the last two taken by the driver between batches on a
+// request over Query.scans, with the bound of the stored chunks that go
+// with them. Windowed aggregates of a view always emit on window close,
+// so each closed window is stored once, final; a view of a running
+// aggregate stores no rows at all (its contents are current()).
+//
 // # Arrow ownership
 //
 // Every buffer is allocated from Options.Allocator. The driver owns the
@@ -145,4 +220,11 @@
 // (catalog_types.go) and field metadata such as "sql_type" kept. DROP
 // STREAM removes the definition only; the topic stays, and queries that
 // read the stream fail at their next batch with ErrUnknownStream.
+// Materialized views and sinks are stored under kinds "view" and "sink"
+// (persist_catalog.go: name, SQL, query id, schema or topic, creation
+// time; versioned like streams); a sink's output is also a stream of the
+// same name, and dropping that stream drops the sink. DropView and
+// DropSink stop the query, remove the definition, then delete all the
+// query's state; a view or sink created again under a dropped name first
+// deletes any state left by a drop that was cut short.
 package exec

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedb/sluice/ingest"
 )
 
 // tickerOutboxBound is how many result batches the ticker's batches may
@@ -36,6 +39,12 @@ type driver struct {
 	waiters []*catchUpRequest
 	// lag is what the last batch left unread (its caps cut the ranges).
 	lag int64
+	// persist is the persistent-query part (persist_driver.go); nil for
+	// push queries.
+	persist *persister
+	// rate is the backpressure of a persistent query run by the ticker
+	// (nil otherwise); the source caps its batches by it.
+	rate *rateController
 }
 
 // run is the body of the driver goroutine. It ends when loop does, then
@@ -48,9 +57,18 @@ func (d *driver) run(ctx context.Context) {
 	d.src.decodeHook = d.eng.opts.private.decodeHook
 	err := d.loopSafely(ctx)
 	d.finish(ctx, err)
+	d.close()
+	d.eng.forget(d.q)
+}
+
+// close releases the source, the operators and a persistent query's
+// output. It does not checkpoint.
+func (d *driver) close() {
 	d.src.close()
 	d.pipe.close()
-	d.eng.forget(d.q)
+	if d.persist != nil {
+		d.persist.out.close()
+	}
 }
 
 // loopSafely turns a panic in the loop into an error that fails only this
@@ -68,6 +86,11 @@ func (d *driver) loopSafely(ctx context.Context) (err error) {
 // loop triggers batches until the query ends: on each tick (the first batch
 // runs at once) or, with ManualTrigger, on each ProcessAllAvailable.
 func (d *driver) loop(ctx context.Context) error {
+	if d.persist != nil {
+		if err := d.replay(ctx); err != nil {
+			return err
+		}
+	}
 	var tick <-chan time.Time
 	if !d.manual {
 		t := d.clock.NewTicker(d.interval)
@@ -89,6 +112,10 @@ func (d *driver) loop(ctx context.Context) error {
 			if err := d.catchUp(ctx, req); err != nil {
 				return err
 			}
+		case req := <-d.q.scans:
+			d.serveScan(ctx, req)
+		case <-d.q.stopping:
+			return d.stopGracefully(ctx)
 		}
 	}
 }
@@ -160,6 +187,8 @@ func (d *driver) finish(ctx context.Context, err error) {
 	switch {
 	case errors.Is(err, errLimitReached):
 		state = StateFinished
+	case errors.Is(err, errStopped):
+		state = StateCancelled
 	case ctx.Err() != nil:
 		// Errors of I/O cut short by the cancel say only "context
 		// canceled"; report why the query was cancelled instead.
@@ -180,8 +209,12 @@ func (d *driver) finish(ctx context.Context, err error) {
 }
 
 // batch runs one micro-batch triggered at at: plan, read and decode, push
-// through the operators, advance the watermark, flush, deliver, record.
+// through the operators, advance the watermark, flush, deliver, record. A
+// persistent query's batch is persistBatch.
 func (d *driver) batch(ctx context.Context, at time.Time) error {
+	if d.persist != nil {
+		return d.persistBatch(ctx, at)
+	}
 	start := d.clock.Now()
 	if _, ok := d.eng.Stream(d.stream); !ok {
 		return fmt.Errorf("%w: %q was dropped", ErrUnknownStream, d.stream)
@@ -191,42 +224,63 @@ func (d *driver) batch(ctx context.Context, at time.Time) error {
 		return err
 	}
 	d.lag = lag
-	ins, rs, err := d.src.read(ctx, ranges)
+	out, st, err := d.process(ctx, ranges, start, d.q.punct.Load())
 	if err != nil {
 		return err
+	}
+	st.lag = lag
+	st.processing = d.clock.Now().Sub(start)
+	st.schedulingDelay = max(start.Sub(at), 0)
+	n, err := d.deliver(ctx, out)
+	st.outputRows = n
+	d.q.stats.record(st)
+	d.publishNext()
+	return err
+}
+
+// process reads ranges, pushes every row through the operators, advances
+// the watermark (punct is the punctuation and at the batch's start, for
+// the idle timeout), flushes and takes the output (nil = no rows; the
+// caller owns it). Every row of the micro-batch is pushed before the
+// watermark advances and the operators flush.
+func (d *driver) process(ctx context.Context, ranges []ingest.Range, at time.Time, punct int64) (arrow.RecordBatch, batchStats, error) {
+	ins, rs, err := d.src.read(ctx, ranges)
+	if err != nil {
+		return nil, batchStats{}, err
 	}
 	defer func() {
 		for _, in := range ins {
 			in.Release()
 		}
 	}()
-	// Every row of the micro-batch is pushed before the watermark advances
-	// and the operators flush.
 	var inputRows int64
 	for _, in := range ins {
 		inputRows += in.NumRows()
 		if err := d.pipe.push(ctx, in); err != nil {
-			return err
+			return nil, batchStats{}, err
 		}
 	}
-	wm := d.wm.advance(ins, rs.records, d.q.punct.Load(), start)
+	wm := d.wm.advance(ins, rs.records, punct, at)
 	if err := d.pipe.flush(ctx, wm); err != nil {
-		return err
+		return nil, batchStats{}, err
 	}
 	out, err := d.pipe.take()
 	if err != nil {
-		return err
+		return nil, batchStats{}, err
 	}
 	ops := d.pipe.stats()
-	st := batchStats{
-		inputRows: inputRows, decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
-		lateRows: ops.LateRows, nullTimeRows: ops.NullTimeRows, stateBytes: ops.StateBytes, watermark: wm, lag: lag,
-		processing: d.clock.Now().Sub(start), schedulingDelay: max(start.Sub(at), 0),
-	}
-	n, err := d.deliver(ctx, out)
-	st.outputRows = n
-	d.q.stats.record(st)
-	return err
+	return out, batchStats{
+		ranges: ranges, at: at, inputRows: inputRows,
+		decodeErrors: rs.decodeErrors, lastDecodeError: rs.lastError,
+		lateRows: ops.LateRows, nullTimeRows: ops.NullTimeRows, stateBytes: ops.StateBytes, watermark: wm,
+	}, nil
+}
+
+// publishNext publishes a copy of the source's next offsets for
+// Engine.Partitions.
+func (d *driver) publishNext() {
+	next := slices.Clone(d.src.next)
+	d.q.next.Store(&next)
 }
 
 // deliver queues out (which it takes ownership of; nil means no rows) for

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -17,11 +18,16 @@ import (
 	"github.com/sluicedb/sluice/ingest"
 )
 
-// Engine holds the stream catalog and runs continuous queries.
+// Engine holds the catalog (streams, materialized views, sinks) and runs
+// continuous queries: push queries started by StartQuery and persistent
+// queries (views and sinks, persist_engine.go).
 //
 // Goroutines: the engine starts none itself; each Query owns one driver
-// goroutine. The engine owns the set of running queries: Close closes every
-// one and waits for it. A query that ends by itself removes itself.
+// goroutine. The engine owns the set of running queries: Close stops every
+// one and waits for it. A push query that ends by itself removes itself; a
+// persistent query stays listed (failed, with its error) until dropped.
+// Persistent queries run under the engine's background ctx, which Close
+// cancels once they have stopped.
 //
 // The engine does not own Options.Store or Options.Kafka: close them after
 // the engine. It does own the Kafka clients it opens for streams declared
@@ -30,17 +36,28 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 
-	// ddl serialises CreateStream and DropStream, each of which must check
-	// the catalog, create the topic and persist as one step. It is held
-	// across that I/O; mu is not.
+	// bg scopes the persistent queries; bgCancel ends it in Close.
+	bg       context.Context
+	bgCancel context.CancelCauseFunc
+
+	// ddl serialises the catalog changes (CreateStream, DropStream,
+	// CreateView, DropView, CreateSink, DropSink, Resume), each of which
+	// must check the catalog, do its I/O and persist as one step. It is
+	// held across that I/O; mu is not.
 	ddl sync.Mutex
 	// mu guards the fields in it.
 	mu struct {
 		sync.Mutex
 		closed  bool
 		streams map[string]StreamDef
+		views   map[string]ViewDef
+		sinks   map[string]SinkDef
+		// queries are the running queries, by id.
 		queries map[string]*Query
-		nextID  int64
+		// persistent are the persistent queries of the catalog's views
+		// and sinks, by id, running or not (failed, or not resumed yet).
+		persistent map[string]*persistentEntry
+		nextID     int64
 		// clients are Kafka clients for streams with their own brokers,
 		// by broker list.
 		clients map[string]*ingest.Client
@@ -58,26 +75,65 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, log: opts.Logger}
+	e.bg, e.bgCancel = context.WithCancelCause(context.Background())
 	e.mu.streams = make(map[string]StreamDef)
+	e.mu.views = make(map[string]ViewDef)
+	e.mu.sinks = make(map[string]SinkDef)
 	e.mu.queries = make(map[string]*Query)
+	e.mu.persistent = make(map[string]*persistentEntry)
 	e.mu.clients = make(map[string]*ingest.Client)
-	entries, err := opts.Store.ListCatalog(catalogKindStream)
-	if err != nil {
-		return nil, fmt.Errorf("exec: load stream catalog: %w", err)
-	}
-	for _, ent := range entries {
-		def, err := decodeStreamDef(ent.Value)
-		if err != nil {
-			return nil, fmt.Errorf("exec: load stream catalog entry %q: %w", ent.Name, err)
-		}
-		e.mu.streams[def.Name] = def
+	if err := e.loadCatalog(); err != nil {
+		e.bgCancel(err)
+		return nil, err
 	}
 	return e, nil
 }
 
+// loadCatalog reads the streams, views and sinks of opts.Store.
+func (e *Engine) loadCatalog() error {
+	streams, err := e.opts.Store.ListCatalog(catalogKindStream)
+	if err != nil {
+		return fmt.Errorf("exec: load stream catalog: %w", err)
+	}
+	for _, ent := range streams {
+		def, err := decodeStreamDef(ent.Value)
+		if err != nil {
+			return fmt.Errorf("exec: load stream catalog entry %q: %w", ent.Name, err)
+		}
+		e.mu.streams[def.Name] = def
+	}
+	views, err := e.opts.Store.ListCatalog(catalogKindView)
+	if err != nil {
+		return fmt.Errorf("exec: load view catalog: %w", err)
+	}
+	for _, ent := range views {
+		def, err := decodeViewDef(ent.Value)
+		if err != nil {
+			return fmt.Errorf("exec: load view catalog entry %q: %w", ent.Name, err)
+		}
+		e.mu.views[def.Name] = def
+	}
+	sinks, err := e.opts.Store.ListCatalog(catalogKindSink)
+	if err != nil {
+		return fmt.Errorf("exec: load sink catalog: %w", err)
+	}
+	for _, ent := range sinks {
+		def, err := decodeSinkDef(ent.Value)
+		if err != nil {
+			return fmt.Errorf("exec: load sink catalog entry %q: %w", ent.Name, err)
+		}
+		e.mu.sinks[def.Name] = def
+	}
+	return nil
+}
+
 // Close stops every running query and waits for their goroutines, then
-// closes the Kafka clients the engine opened. Later calls of other methods
-// fail with ErrClosed. Close is idempotent.
+// closes the Kafka clients the engine opened. Persistent queries stop
+// gracefully, all at once: each finishes its running batch, checkpoints
+// (committing a sink's Kafka transaction) and stops; one that takes longer
+// than gracefulStopTimeout is cancelled without a final checkpoint (its
+// next start replays from the previous one). Push queries are cancelled.
+// Later calls of other methods fail with ErrClosed. Close is idempotent.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	e.mu.closed = true
@@ -88,10 +144,21 @@ func (e *Engine) Close() error {
 	clients := e.mu.clients
 	e.mu.clients = map[string]*ingest.Client{}
 	e.mu.Unlock()
+	timeout := gracefulStopTimeout
+	if e.opts.private.stopTimeout > 0 {
+		timeout = e.opts.private.stopTimeout
+	}
+	var wg sync.WaitGroup
 	var errs []error
 	for _, q := range queries {
+		if q.stopping != nil {
+			wg.Go(func() { q.stop(timeout) })
+			continue
+		}
 		errs = append(errs, q.Close())
 	}
+	wg.Wait()
+	e.bgCancel(fmt.Errorf("engine: %w", ErrClosed))
 	for _, c := range clients {
 		c.Close()
 	}
@@ -143,6 +210,9 @@ func (e *Engine) CreateStream(ctx context.Context, def StreamDef, ifNotExists bo
 		}
 		return fmt.Errorf("%w: %q", ErrStreamExists, def.Name)
 	}
+	if _, ok := e.View(def.Name); ok {
+		return fmt.Errorf("%w: %q is a materialized view", ErrStreamExists, def.Name)
+	}
 	kafka, err := e.kafkaFor(ctx, def)
 	if err != nil {
 		return err
@@ -168,7 +238,8 @@ func (e *Engine) CreateStream(ctx context.Context, def StreamDef, ifNotExists bo
 // DropStream removes a stream from the catalog; its topic and records stay
 // in Kafka. A missing name fails with ErrUnknownStream unless ifExists.
 // Queries reading the stream are not refused: each fails at its next batch
-// with an error wrapping ErrUnknownStream.
+// with an error wrapping ErrUnknownStream. Dropping a sink's output stream
+// drops the sink (DropSink).
 func (e *Engine) DropStream(ctx context.Context, name string, ifExists bool) error {
 	e.ddl.Lock()
 	defer e.ddl.Unlock()
@@ -183,6 +254,9 @@ func (e *Engine) DropStream(ctx context.Context, name string, ifExists bool) err
 			return nil
 		}
 		return fmt.Errorf("%w: %q", ErrUnknownStream, name)
+	}
+	if _, ok := e.sink(name); ok {
+		return e.dropSinkLocked(name)
 	}
 	if err := e.opts.Store.DeleteCatalog(catalogKindStream, name); err != nil {
 		return fmt.Errorf("exec: drop stream %q: %w", name, err)
@@ -226,17 +300,27 @@ func (e *Engine) Insert(ctx context.Context, stream string, rows arrow.RecordBat
 	return int64(len(recs)), nil
 }
 
-// Queries returns the info of every running query, sorted by id.
+// Queries returns the info of every running query and of every
+// persistent query (running or not: a failed one shows its state and
+// last error), sorted by id.
 func (e *Engine) Queries() []QueryInfo {
 	e.mu.Lock()
 	qs := make([]*Query, 0, len(e.mu.queries))
 	for _, q := range e.mu.queries {
 		qs = append(qs, q)
 	}
+	var infos []QueryInfo
+	for id, ent := range e.mu.persistent {
+		switch {
+		case ent.q == nil:
+			infos = append(infos, ent.failed)
+		case e.mu.queries[id] != ent.q:
+			qs = append(qs, ent.q)
+		}
+	}
 	e.mu.Unlock()
-	infos := make([]QueryInfo, len(qs))
-	for i, q := range qs {
-		infos[i] = q.Info()
+	for _, q := range qs {
+		infos = append(infos, q.Info())
 	}
 	slices.SortFunc(infos, func(a, b QueryInfo) int { return strings.Compare(a.ID, b.ID) })
 	return infos
@@ -302,6 +386,9 @@ func (e *Engine) StartQuery(ctx context.Context, spec *QuerySpec) (*Query, error
 	if spec.Limit < 0 {
 		return nil, fmt.Errorf("exec: start query: negative limit %d", spec.Limit)
 	}
+	if spec.Kind != "" && spec.Kind != kindPush {
+		return nil, fmt.Errorf("exec: start query: kind %q is started by CreateView or CreateSink", spec.Kind)
+	}
 	d, err := e.newDriver(ctx, spec, def)
 	if err != nil {
 		return nil, fmt.Errorf("exec: start query: %w", err)
@@ -327,7 +414,8 @@ func (e *Engine) newDriver(ctx context.Context, spec *QuerySpec, def StreamDef) 
 	if err != nil {
 		return nil, err
 	}
-	wm, err := newWatermarker(spec.Source, def.IdleTimeout, e.opts.Clock.Now())
+	// µs: the precision a checkpoint keeps, so a restored query sees the same.
+	wm, err := newWatermarker(spec.Source, def.IdleTimeout, time.UnixMicro(e.opts.Clock.Now().UnixMicro()))
 	if err != nil {
 		return nil, err
 	}
@@ -347,11 +435,13 @@ func (e *Engine) newDriver(ctx context.Context, spec *QuerySpec, def StreamDef) 
 	}
 	kind := spec.Kind
 	if kind == "" {
-		kind = "push"
+		kind = kindPush
 	}
 	q := &Query{kind: kind, schema: pipe.out, done: make(chan struct{}),
-		out: newOutbox(), reqs: make(chan *catchUpRequest)}
+		out: newOutbox(), reqs: make(chan *catchUpRequest), stream: def.Name}
 	q.punct.Store(noWatermark)
+	next := slices.Clone(src.next)
+	q.next.Store(&next)
 	return &driver{
 		q: q, eng: e, stream: def.Name, clock: e.opts.Clock, log: e.log,
 		src: src, wm: wm, pipe: pipe, manual: e.opts.ManualTrigger,
@@ -365,10 +455,15 @@ func (e *Engine) newDriver(ctx context.Context, spec *QuerySpec, def StreamDef) 
 func (e *Engine) register(q *Query, id string, info QueryInfo) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.registerLocked(q, id, info)
+}
+
+// registerLocked is register with e.mu held.
+func (e *Engine) registerLocked(q *Query, id string, info QueryInfo) error {
 	switch {
 	case e.mu.closed:
 		return fmt.Errorf("engine: %w", ErrClosed)
-	case len(e.mu.queries) >= e.opts.MaxQueries:
+	case q.kind == kindPush && e.pushQueriesLocked() >= e.opts.MaxQueries:
 		return fmt.Errorf("%w (%d)", ErrTooManyQueries, e.opts.MaxQueries)
 	}
 	if id == "" {
@@ -383,6 +478,18 @@ func (e *Engine) register(q *Query, id string, info QueryInfo) error {
 	q.stats.init(info)
 	e.mu.queries[id] = q
 	return nil
+}
+
+// pushQueriesLocked counts the running push queries: MaxQueries bounds
+// those (client sessions), not the catalog's persistent queries.
+func (e *Engine) pushQueriesLocked() int {
+	n := 0
+	for _, q := range e.mu.queries {
+		if q.kind == kindPush {
+			n++
+		}
+	}
+	return n
 }
 
 // forget removes an ended query from the running set.

@@ -23,4 +23,12 @@ var (
 	ErrTooManyQueries = errors.New("exec: too many running queries")
 	// ErrStateLimit: a query's in-memory state exceeds its bound (53200).
 	ErrStateLimit = errors.New("exec: query state exceeds memory limit")
+	// ErrViewExists: CREATE MATERIALIZED VIEW of a name already used by a
+	// view or stream (42P07).
+	ErrViewExists = errors.New("exec: relation already exists")
+	// ErrUnknownView: no materialized view of that name (42P01).
+	ErrUnknownView = errors.New("exec: materialized view does not exist")
+	// ErrQueryFailed: a persistent query has failed (or never started), so
+	// its view cannot be read; the error names the query and its cause.
+	ErrQueryFailed = errors.New("exec: persistent query failed")
 )

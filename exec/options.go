@@ -33,10 +33,16 @@ type Options struct {
 	Store *state.Store
 	// Kafka reads and writes the streams' topics. Required; the caller owns it.
 	Kafka *ingest.Client
+	// KafkaOptions are the options Kafka was opened with; sinks open their
+	// transactional producers with them. Required for CREATE STREAM … AS
+	// SELECT (CreateSink fails without brokers); default none.
+	KafkaOptions ingest.Options
 	// BatchInterval is the micro-batch trigger period. Default 1s.
 	BatchInterval time.Duration
 	// CheckpointInterval is the period of checkpoints of persistent
-	// queries. Default 10s.
+	// queries (measured by Clock, checked after each batch). A query also
+	// checkpoints early when its pending view rows exceed maxPendingRows,
+	// and when it stops gracefully. Default 10s.
 	CheckpointInterval time.Duration
 	// MaxQueries bounds the queries running at once; StartQuery beyond it
 	// fails with ErrTooManyQueries. Default 256.
@@ -72,6 +78,16 @@ type Options struct {
 		// decodeHook, when set, runs in a decode worker before each
 		// record is decoded.
 		decodeHook func(*ingest.Record)
+		// checkpointAfter, when set, replaces the CheckpointInterval rule:
+		// a persistent query checkpoints after batch b when it returns true.
+		checkpointAfter func(id string, b uint64) bool
+		// crashAt, when set, is asked at each crash point of a persistent
+		// query's batch (see crashPoint); true ends the driver at once
+		// with errSimulatedCrash, without checkpointing or cleaning up
+		// anything durable, as a kill -9 would.
+		crashAt func(id string, point crashPoint, b uint64) bool
+		// stopTimeout, when > 0, replaces gracefulStopTimeout.
+		stopTimeout time.Duration
 	}
 }
 

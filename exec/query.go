@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,10 +15,12 @@ import (
 // Query is one running continuous query.
 //
 // Goroutines: one driver goroutine (driver.go) runs the micro-batches. The
-// Query owns it: Close cancels it and waits for it. It also ends by itself
-// on LIMIT, on an error, when the ctx given to StartQuery ends, or when the
-// engine closes; in every case it closes its operators and source, removes
-// the query from the engine and then closes done.
+// Query owns it: Close cancels it and waits for it; stop (persistent
+// queries, at engine Close) asks it to checkpoint and end, and waits. It
+// also ends by itself on LIMIT, on an error, when the ctx given to
+// StartQuery ends, or when the engine closes; in every case it closes its
+// operators, source and persistent output, removes the query from the
+// engine and then closes done.
 //
 // Results: each micro-batch that emits rows queues one RecordBatch for
 // Next. Next, Info, AdvanceWatermark, ProcessAllAvailable and Close are
@@ -37,6 +40,35 @@ type Query struct {
 	reqs  chan *catchUpRequest
 	punct atomic.Int64 // highest AdvanceWatermark punctuation, µs
 	stats queryStats
+
+	// stream is the source stream's name (Engine.Partitions).
+	stream string
+	// next is a copy of the source's next offset per partition, published
+	// by the driver after each batch (Engine.Partitions); nil before init.
+	next atomic.Pointer[[]int64]
+
+	// Persistent queries only (nil channels otherwise, never selected):
+	// stopping is closed by stop to ask the driver for a graceful stop;
+	// scans carries ScanView requests to a view's driver.
+	stopping chan struct{}
+	stopOnce sync.Once
+	scans    chan *scanRequest
+}
+
+// scanRequest asks a view's driver for the rows ScanView needs beyond the
+// stored chunks; the driver answers on reply (capacity 1) as soon as it
+// receives the request.
+type scanRequest struct {
+	reply chan scanReply
+}
+
+// scanReply: rows are the pending rows and the pipeline's current values
+// (the receiver releases them); every stored chunk with a sequence number
+// below storedBelow is part of the view, later ones are not yet.
+type scanReply struct {
+	rows        []arrow.RecordBatch
+	storedBelow uint64
+	err         error
 }
 
 // catchUpRequest asks the driver to process everything available when it
@@ -112,6 +144,22 @@ func (q *Query) Close() error {
 	<-q.done
 	q.out.drain()
 	return nil
+}
+
+// stop asks a persistent query's driver to stop gracefully (finish its
+// batch, checkpoint, stop) and waits for it, at most timeout; then it
+// cancels the driver (no checkpoint) and waits for it to end.
+func (q *Query) stop(timeout time.Duration) {
+	q.stopOnce.Do(func() { close(q.stopping) })
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-q.done:
+	case <-t.C:
+		q.cancel(fmt.Errorf("query %s: graceful stop timed out after %v: %w", q.id, timeout, ErrClosed))
+		<-q.done
+	}
+	q.out.drain()
 }
 
 // Info returns a snapshot of the query's state and counters.

@@ -47,6 +47,10 @@ type source struct {
 	// batchMax bounds the records of one batch over all partitions; each
 	// partition may read an equal share of it (0 = unbounded).
 	batchMax int64
+	// rate, when set, is the query's backpressure: it lowers the cap of
+	// each batch to its per-partition rate × interval (rateBatchCap).
+	rate     *rateController
+	interval time.Duration
 	// failOnDecode: on_decode_error = 'fail'.
 	failOnDecode bool
 	// decs are the decode workers' decoders (decs[0] made by newSource, the
@@ -103,6 +107,7 @@ func newSource(mem memory.Allocator, kafka *ingest.Client, def StreamDef, spec S
 		latest:       def.Start == startLatest,
 		cap:          batchCap(maxRecords, def.MaxRatePerPartition, interval),
 		batchMax:     batchMax,
+		interval:     interval,
 		failOnDecode: def.OnDecodeError == decodeErrorFail,
 		decs:         []*ingest.Decoder{dec},
 	}, nil
@@ -162,7 +167,8 @@ func (s *source) plan(ctx context.Context) (ranges []ingest.Range, lag int64, er
 }
 
 // partitionCap is the per-partition limit of a batch over n partitions:
-// the configured cap, lowered to an equal share of batchMax.
+// the configured cap, lowered to an equal share of batchMax and to the
+// rate controller's estimate, if any.
 func (s *source) partitionCap(n int) int64 {
 	c := s.cap
 	if s.batchMax > 0 && n > 0 {
@@ -171,7 +177,14 @@ func (s *source) partitionCap(n int) int64 {
 			c = share
 		}
 	}
-	return c
+	return rateBatchCap(c, s.rate.perPartition(n), s.interval)
+}
+
+// setNext sets the next offset of every partition: a persistent query's
+// checkpoint, or the vector logged before a replayed batch. Partitions
+// beyond next are picked up by plan from their log start.
+func (s *source) setNext(next []int64) {
+	s.next = slices.Clone(next)
 }
 
 // addPartitions extends next to cover every partition in ends.
