@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +18,25 @@ import (
 // million partitions.
 const maxPartitions = 1024
 
+// executeCreateStream creates a stream, or a sink and its output stream.
+// A view of the same name counts as an existing relation.
+func (p *Planner) executeCreateStream(ctx context.Context, prep *Prepared, s *sql.CreateStream) (*Result, error) {
+	if prep.persist != nil {
+		return p.executeCreateSink(ctx, s, prep.persist)
+	}
+	res := &Result{Tag: "CREATE STREAM"}
+	if _, ok := p.eng.View(s.Name); ok {
+		if s.IfNotExists {
+			return res, nil
+		}
+		return nil, sql.Errorf(sql.CodeDuplicateObject, "relation %q already exists", s.Name)
+	}
+	if err := p.eng.CreateStream(ctx, *prep.stream, s.IfNotExists); err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", s.Name, err)
+	}
+	return res, nil
+}
+
 // pseudoColumns are resolvable on every stream and cannot be declared.
 var pseudoColumns = map[string]bool{"_partition": true, "_offset": true, "_timestamp": true, "_key": true}
 
@@ -23,7 +44,9 @@ var pseudoColumns = map[string]bool{"_partition": true, "_offset": true, "_times
 func (p *Planner) prepareCreateStream(prep *Prepared, s *sql.CreateStream) error {
 	prep.Tag = "CREATE STREAM"
 	if s.As != nil {
-		return sql.Errorf(sql.CodeFeatureNotSupported, "CREATE STREAM … AS SELECT (Kafka sinks) is not supported yet")
+		var err error
+		prep.persist, err = p.planSink(s)
+		return err
 	}
 	if len(s.Columns) == 0 {
 		return sql.Errorf(sql.CodeSyntax, "a stream needs at least one column")

@@ -6,9 +6,10 @@
 // it against the engine's catalog (sql.Bind, through catalogAdapter) and
 // works out what the client will see: parameter types, the result schema,
 // whether the result is an unending stream. Execute then either performs a
-// catalog action (CREATE/DROP STREAM, INSERT), builds a finite result
-// (SHOW, DESCRIBE, EXPLAIN), or turns the bound query into an
-// exec.QuerySpec — the physical micro-batch plan — and starts it.
+// catalog action (CREATE/DROP STREAM, CREATE/DROP MATERIALIZED VIEW,
+// INSERT), builds a finite result (SHOW, DESCRIBE, EXPLAIN, pull queries),
+// or turns the bound query into an exec.QuerySpec — the physical
+// micro-batch plan — and starts it.
 //
 // The physical plan of a SELECT is a source (the stream's partitions, the
 // columns the query reads — the decoder decodes nothing else — and the
@@ -20,6 +21,21 @@
 // aggregated scope (window_start, window_end, group keys, aggregates) are
 // rewritten to column references into the WindowAgg output, whose layout is
 // fixed by exec (window_start, window_end, key0…, agg0…).
+//
+// # Persistent and pull queries
+//
+// CREATE MATERIALIZED VIEW and CREATE STREAM … AS SELECT (a Kafka sink)
+// plan their SELECT like a continuous query, as a QuerySpec of kind "view"
+// or "sink" with the stable id "view:<name>" / "sink:<name>", and hand it
+// to the engine, which runs and checkpoints it. Windowed views always emit
+// on window close; ORDER BY is dropped and LIMIT refused. The engine stores
+// the CREATE text and re-plans it after a restart through PlanPersistent.
+//
+// A SELECT over a relation that is not a stream — a materialized view or a
+// sluice.* system table (systables.go) — is a pull query: it reads the
+// relation's current rows once, narrows them to the columns it uses and
+// runs the same operators over them as one batch (exec.RunFinite), so the
+// aggregate has no window and the sort is global. Its result is finite.
 //
 // # Concurrency
 //

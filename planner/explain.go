@@ -15,15 +15,31 @@ func (p *Planner) executeExplain(prep *Prepared, params []any) (*Result, error) 
 	if prep.query.From == nil {
 		return p.finite("EXPLAIN", explainSchema, [][]any{{"Result (one row, no source)"}})
 	}
-	spec, err := p.buildSpec(prep.query, params)
+	var spec *exec.QuerySpec
+	var err error
+	pull := !prep.query.From.IsStream
+	if pull {
+		spec = &exec.QuerySpec{Source: exec.SourceSpec{Stream: prep.query.From.Name, EventTimeCol: -1}}
+		spec.Ops, err = p.buildOps(prep.query, params)
+		for _, in := range prep.query.Input {
+			spec.Source.Columns = append(spec.Source.Columns, arrow.Field{Name: in.Name, Type: in.Type})
+		}
+	} else {
+		spec, err = p.buildSpec(prep.query, params)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if spec.Limit, err = limitOf(prep.query, params); err != nil {
 		return nil, err
 	}
+	text := Explain(spec)
+	if pull {
+		src := strings.TrimPrefix(explainSource(spec.Source), "Source "+spec.Source.Stream+" decode=")
+		text = explainTree(spec, "Scan "+spec.Source.Stream+" columns="+src)
+	}
 	var rows [][]any
-	for _, line := range strings.Split(strings.TrimRight(Explain(spec), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		rows = append(rows, []any{line})
 	}
 	return p.finite("EXPLAIN", explainSchema, rows)
@@ -34,6 +50,11 @@ func (p *Planner) executeExplain(prep *Prepared, params []any) (*Result, error) 
 // references are #i, the i-th column of the operator's input (for the
 // operators after WindowAgg: window_start, window_end, keys, aggregates).
 func Explain(spec *exec.QuerySpec) string {
+	return explainTree(spec, explainSource(spec.Source))
+}
+
+// explainTree renders spec's limit and operators over the leaf line source.
+func explainTree(spec *exec.QuerySpec, source string) string {
 	lines := make([]string, 0, len(spec.Ops)+2)
 	if spec.Limit > 0 {
 		lines = append(lines, fmt.Sprintf("Limit %d", spec.Limit))
@@ -41,7 +62,7 @@ func Explain(spec *exec.QuerySpec) string {
 	for i := len(spec.Ops) - 1; i >= 0; i-- {
 		lines = append(lines, explainOp(spec.Ops[i]))
 	}
-	lines = append(lines, explainSource(spec.Source))
+	lines = append(lines, source)
 	var b strings.Builder
 	for i, l := range lines {
 		if i > 0 {

@@ -14,22 +14,32 @@ func (p *Planner) buildSpec(q *sql.Query, params []any) (*exec.QuerySpec, error)
 	if !ok {
 		return nil, sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", q.From.Name)
 	}
+	ops, err := p.buildOps(q, params)
+	if err != nil {
+		return nil, err
+	}
+	return &exec.QuerySpec{Source: sourceSpec(q, def), Ops: ops, Output: outputSchema(q)}, nil
+}
+
+// buildOps is the operator chain of a query over its Input columns:
+// Filter(WHERE) → WindowAgg → Filter(HAVING) → Sort(ORDER BY) → Project.
+func (p *Planner) buildOps(q *sql.Query, params []any) ([]exec.OpSpec, error) {
 	c := &converter{params: params}
-	spec := &exec.QuerySpec{Source: sourceSpec(q, def), Output: outputSchema(q)}
+	var ops []exec.OpSpec
 	if q.Where != nil {
-		spec.Ops = append(spec.Ops, &exec.FilterSpec{Pred: c.expr(q.Where)})
+		ops = append(ops, &exec.FilterSpec{Pred: c.expr(q.Where)})
 	}
 	if q.Aggregating() {
 		agg, err := p.aggSpec(q, c)
 		if err != nil {
 			return nil, err
 		}
-		spec.Ops = append(spec.Ops, agg)
+		ops = append(ops, agg)
 		c.aggregated = true
 		c.keys = len(q.GroupBy)
 		c.windowed = q.Window != nil
 		if q.Having != nil {
-			spec.Ops = append(spec.Ops, &exec.FilterSpec{Pred: c.expr(q.Having)})
+			ops = append(ops, &exec.FilterSpec{Pred: c.expr(q.Having)})
 		}
 	}
 	if len(q.OrderBy) > 0 {
@@ -37,18 +47,18 @@ func (p *Planner) buildSpec(q *sql.Query, params []any) (*exec.QuerySpec, error)
 		for i, o := range q.OrderBy {
 			keys[i] = exec.SortKey{Expr: c.expr(o.Expr), Desc: o.Desc, NullsFirst: o.NullsFirst}
 		}
-		spec.Ops = append(spec.Ops, &exec.SortSpec{Keys: keys})
+		ops = append(ops, &exec.SortSpec{Keys: keys})
 	}
 	proj := &exec.ProjectSpec{}
 	for _, o := range q.Output {
 		proj.Exprs = append(proj.Exprs, c.expr(o.Expr))
 		proj.Names = append(proj.Names, o.Name)
 	}
-	spec.Ops = append(spec.Ops, proj)
+	ops = append(ops, proj)
 	if c.err != nil {
 		return nil, c.err
 	}
-	return spec, nil
+	return ops, nil
 }
 
 // sourceSpec lists the columns to decode: the query's inputs, plus the

@@ -35,9 +35,10 @@ type Prepared struct {
 	// Continuous is true when the result is an unending stream of micro-batches.
 	Continuous bool
 
-	query  *sql.Query      // SELECT and EXPLAIN
-	stream *exec.StreamDef // CREATE STREAM
-	insert *insertPlan     // INSERT
+	query   *sql.Query      // SELECT and EXPLAIN
+	stream  *exec.StreamDef // CREATE STREAM
+	insert  *insertPlan     // INSERT
+	persist *persistPlan    // CREATE MATERIALIZED VIEW, CREATE STREAM … AS SELECT
 }
 
 // Result is what Execute produced: a command tag, finite rows, or a stream.
@@ -78,6 +79,9 @@ func (p *Planner) Prepare(stmt sql.Statement, paramTypes []arrow.DataType) (*Pre
 		prep.Schema = explainSchema
 		prep.query, err = sql.Bind(p.catalog(), s.Query, paramTypes)
 		if err == nil {
+			err = p.checkQuery(prep.query)
+		}
+		if err == nil {
 			prep.Params = paramsOf(prep.query, paramTypes)
 		}
 	case *sql.CreateStream:
@@ -91,13 +95,14 @@ func (p *Planner) Prepare(stmt sql.Statement, paramTypes []arrow.DataType) (*Pre
 	case *sql.Describe:
 		prep.Tag = "DESCRIBE"
 		prep.Schema = describeSchema
-		if _, ok := p.eng.Stream(s.Name); !ok {
+		if _, ok := p.catalog().Relation(s.Name); !ok {
 			err = sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", s.Name)
 		}
 	case *sql.CreateView:
-		err = sql.Errorf(sql.CodeFeatureNotSupported, "CREATE MATERIALIZED VIEW is not supported yet")
+		prep.Tag = "CREATE MATERIALIZED VIEW"
+		prep.persist, err = p.planView(s)
 	case *sql.DropView:
-		err = sql.Errorf(sql.CodeFeatureNotSupported, "DROP MATERIALIZED VIEW is not supported yet")
+		prep.Tag = "DROP MATERIALIZED VIEW"
 	default:
 		err = sql.Errorf(sql.CodeFeatureNotSupported, "statement %T is not supported here", stmt)
 	}
@@ -117,15 +122,16 @@ func (p *Planner) Execute(ctx context.Context, prep *Prepared, params []any) (*R
 	case *sql.Explain:
 		return p.executeExplain(prep, params)
 	case *sql.CreateStream:
-		if err := p.eng.CreateStream(ctx, *prep.stream, s.IfNotExists); err != nil {
-			return nil, fmt.Errorf("create stream %s: %w", s.Name, err)
-		}
-		return &Result{Tag: "CREATE STREAM"}, nil
+		return p.executeCreateStream(ctx, prep, s)
 	case *sql.DropStream:
-		if err := p.eng.DropStream(ctx, s.Name, s.IfExists); err != nil {
-			return nil, fmt.Errorf("drop stream %s: %w", s.Name, err)
+		return p.executeDropStream(ctx, s)
+	case *sql.CreateView:
+		return p.executeCreateView(ctx, s, prep.persist)
+	case *sql.DropView:
+		if err := p.eng.DropView(ctx, s.Name, s.IfExists); err != nil {
+			return nil, fmt.Errorf("drop materialized view %s: %w", s.Name, err)
 		}
-		return &Result{Tag: "DROP STREAM"}, nil
+		return &Result{Tag: "DROP MATERIALIZED VIEW"}, nil
 	case *sql.Insert:
 		return p.executeInsert(ctx, prep)
 	case *sql.Show:

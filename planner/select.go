@@ -16,15 +16,7 @@ func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arro
 	if err != nil {
 		return err
 	}
-	for _, a := range q.Aggregates {
-		if a.Distinct && a.Func != "count" && a.Func != "approx_count_distinct" {
-			return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: %s(DISTINCT …)", a.Func)
-		}
-	}
-	if q.From == nil && q.Aggregating() {
-		return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: aggregates without FROM")
-	}
-	if _, err := p.emitMode(q); err != nil {
+	if err := p.checkQuery(q); err != nil {
 		return err
 	}
 	prep.query = q
@@ -35,10 +27,30 @@ func (p *Planner) prepareSelect(prep *Prepared, s *sql.Select, paramTypes []arro
 	return nil
 }
 
+// checkQuery refuses bound queries the executor cannot run.
+func (p *Planner) checkQuery(q *sql.Query) error {
+	for _, a := range q.Aggregates {
+		if a.Distinct && a.Func != "count" && a.Func != "approx_count_distinct" {
+			return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: %s(DISTINCT …)", a.Func)
+		}
+	}
+	if q.From == nil && q.Aggregating() {
+		return sql.Errorf(sql.CodeFeatureNotSupported, "not supported: aggregates without FROM")
+	}
+	if q.From != nil && !q.From.IsStream {
+		return checkPull(q)
+	}
+	_, err := p.emitMode(q)
+	return err
+}
+
 func (p *Planner) executeSelect(ctx context.Context, prep *Prepared, params []any) (*Result, error) {
 	q := prep.query
 	if q.From == nil {
 		return p.constantSelect(ctx, prep, params)
+	}
+	if !q.From.IsStream {
+		return p.executePull(ctx, prep, params)
 	}
 	limit, err := limitOf(q, params)
 	if err != nil {

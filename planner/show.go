@@ -26,7 +26,7 @@ var (
 		{Name: "format", Type: arrow.BinaryTypes.String},
 		{Name: "watermark", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	showViewsSchema   = arrow.NewSchema(textFields("name", "sql"), nil)
+	showViewsSchema   = arrow.NewSchema(textFields("name", "sql", "query_id", "state"), nil)
 	showQueriesSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.BinaryTypes.String},
 		{Name: "kind", Type: arrow.BinaryTypes.String},
@@ -71,6 +71,8 @@ func (p *Planner) executeShow(prep *Prepared, s *sql.Show) (*Result, error) {
 		for _, q := range p.eng.Queries() {
 			rows = append(rows, queryRow(q))
 		}
+	case sql.ShowViews:
+		rows = p.viewRows()
 	}
 	return p.finite("SHOW", prep.Schema, rows)
 }
@@ -109,10 +111,23 @@ func typeName(f arrow.Field) string {
 	return sql.PGTypeName(f.Type)
 }
 
+// viewRows lists the materialized views with their query's state.
+func (p *Planner) viewRows() [][]any {
+	states := map[string]string{}
+	for _, q := range p.eng.Queries() {
+		states[q.ID] = q.State
+	}
+	var rows [][]any
+	for _, v := range p.eng.Views() {
+		rows = append(rows, []any{v.Name, v.SQL, v.QueryID, textOrNull(states[v.QueryID])})
+	}
+	return rows
+}
+
 func (p *Planner) executeDescribe(s *sql.Describe) (*Result, error) {
 	def, ok := p.eng.Stream(s.Name)
 	if !ok {
-		return nil, sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", s.Name)
+		return p.describeRelation(s.Name)
 	}
 	var rows [][]any
 	for _, f := range def.Schema.Fields() {
@@ -140,4 +155,18 @@ func (p *Planner) finite(tag string, schema *arrow.Schema, rows [][]any) (*Resul
 		return nil, err
 	}
 	return &Result{Tag: tag, Schema: schema, Rows: []arrow.RecordBatch{b}}, nil
+}
+
+// describeRelation lists the columns of a materialized view or system
+// table, which have no pseudo-columns.
+func (p *Planner) describeRelation(name string) (*Result, error) {
+	rel, ok := p.catalog().Relation(name)
+	if !ok {
+		return nil, sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", name)
+	}
+	var rows [][]any
+	for _, f := range rel.Schema.Fields() {
+		rows = append(rows, []any{f.Name, typeName(f), nil})
+	}
+	return p.finite("DESCRIBE", describeSchema, rows)
 }

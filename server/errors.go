@@ -26,6 +26,8 @@ const (
 	codeDuplicateStatement = "42P05"
 	codeOutOfMemory        = "53200"
 	codeTooManyQueries     = "53000"
+	codeDataCorrupted      = "XX001"
+	codeNotInPrerequisite  = "55000"
 )
 
 // errSendOnly is returned by Decode of messages the server only sends.
@@ -47,6 +49,21 @@ var errorCodes = []struct {
 	{exec.ErrDecode, sql.CodeInvalidText},
 	{exec.ErrTooManyQueries, codeTooManyQueries},
 	{exec.ErrStateLimit, codeOutOfMemory},
+	{exec.ErrViewExists, sql.CodeDuplicateObject},
+	{exec.ErrUnknownView, sql.CodeUndefinedTable},
+	// A persistent query's stored state is damaged, or was written by
+	// another plan or format: the query cannot run until it is recreated.
+	// Both reach the client through a failed view read or resume.
+	{exec.ErrCorruptState, codeDataCorrupted},
+	{exec.ErrStateFormat, codeNotInPrerequisite},
+	{exec.ErrQueryFailed, codeNotInPrerequisite},
+}
+
+// namesQuery lists the sentinels whose ErrorResponse message is the whole
+// wrapped error: the sentinel alone would not say which persistent query
+// failed, and psql hides the detail by default.
+var namesQuery = map[error]bool{
+	exec.ErrCorruptState: true, exec.ErrStateFormat: true, exec.ErrQueryFailed: true,
 }
 
 // protocolError is a client protocol violation (08P01): the connection is
@@ -82,8 +99,11 @@ func pgError(log *slog.Logger, err error) *pgproto3.ErrorResponse {
 			// messages are short; the wrapped chain (which operator, which
 			// partition and offset) goes in the detail.
 			msg, detail := sentinelText(m.err), err.Error()
-			if m.code == sql.CodeQueryCanceled {
+			switch {
+			case m.code == sql.CodeQueryCanceled:
 				msg, detail = "canceling statement due to user request", ""
+			case namesQuery[m.err]:
+				msg, detail = detail, ""
 			}
 			if detail == msg || detail == m.err.Error() {
 				detail = ""

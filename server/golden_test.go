@@ -108,7 +108,8 @@ func newGoldenHarness(t *testing.T, cfg goldenConfig) *goldenHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.client, err = ingest.NewClient(h.ctx, ingest.Options{Brokers: h.cluster.ListenAddrs()})
+	kafkaOpts := ingest.Options{Brokers: h.cluster.ListenAddrs()}
+	h.client, err = ingest.NewClient(h.ctx, kafkaOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func newGoldenHarness(t *testing.T, cfg goldenConfig) *goldenHarness {
 		t.Fatal(err)
 	}
 	h.eng, err = exec.NewEngine(h.ctx, exec.Options{
-		Allocator: h.mem, Store: h.store, Kafka: h.client,
+		Allocator: h.mem, Store: h.store, Kafka: h.client, KafkaOptions: kafkaOpts,
 		ManualTrigger: true, MaxRecordsPerPartition: cfg.batch, Clock: h.clock,
 	})
 	if err != nil {
@@ -311,10 +312,14 @@ func (h *goldenHarness) feed(t *testing.T, d *datadriven.TestData) string {
 	return fmt.Sprintf("ok %d\n", len(recs))
 }
 
-// runBatches processes everything fed so far through every live query and
-// collects what they emitted.
+// runBatches processes everything fed so far through every live query —
+// the engine's persistent queries (views, sinks) first — and collects what
+// the started queries emitted.
 func (h *goldenHarness) runBatches() string {
 	var out strings.Builder
+	if err := h.eng.ProcessAllAvailable(h.ctx); err != nil {
+		out.WriteString(errorLine(err))
+	}
 	for _, name := range h.order {
 		gq := h.queries[name]
 		if gq.ended || gq.err != nil {

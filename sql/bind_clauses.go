@@ -96,6 +96,12 @@ var windowArity = map[WindowKind]int{WindowTumble: 2, WindowHop: 3, WindowSessio
 func (b *binder) bindWindow(fc *ast.FuncCallExpr) error {
 	kind := windowKinds[fc.FnName.L]
 	name := upper(fc.FnName.L[len("sluice_"):])
+	if b.q.From != nil && !b.q.From.IsStream {
+		// A view or system table is a finite set of rows: there is no
+		// watermark to close its windows.
+		return b.notSupportedAt(fc, name+" in GROUP BY of a query over "+b.q.From.Name+
+			" (windows need a stream; group by window_start instead)")
+	}
 	if len(fc.Args) != windowArity[kind] {
 		return b.errAt(fc, CodeUndefinedFunction, "%s takes %d arguments", name, windowArity[kind])
 	}

@@ -13,7 +13,9 @@ type Relation struct {
 	// (INT4), _offset (INT8), _timestamp (TIMESTAMPTZ) and _key (BYTEA) are
 	// resolvable on streams without being listed here.
 	Schema *arrow.Schema
-	// IsStream is true for streams (pseudo-columns exist), false for views.
+	// IsStream is true for streams (pseudo-columns exist, GROUP BY may
+	// hold a window), false for materialized views and system tables, which
+	// pull queries read as finite sets of rows.
 	IsStream bool
 }
 

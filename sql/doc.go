@@ -36,7 +36,9 @@
 // names resolved, every expression typed with PostgreSQL's promotion rules,
 // implicit casts explicit, constants folded to the types they are compared
 // with, aggregates and group keys separated into the scopes documented on
-// Query. BindInsert does the same for INSERT … VALUES.
+// Query. A relation that is not a stream (a materialized view or a sluice.*
+// system table, read by a finite pull query) has no pseudo-columns and no
+// windows in GROUP BY. BindInsert does the same for INSERT … VALUES.
 //
 // Types (types.go, convert.go). TypeFromName and PGTypeName map between SQL
 // type names and Arrow types; ColumnField builds the Arrow field of a stream

@@ -51,6 +51,19 @@ func parseDescribe(c *cursor, base StmtBase) (Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.acceptOp(".") {
+		// schema.name: "public" is the default schema and is dropped, as
+		// the binder does; other schemas (sluice.queries) stay in the name.
+		rel, err := c.ident()
+		if err != nil {
+			return nil, err
+		}
+		if name == "public" {
+			name = rel
+		} else {
+			name += "." + rel
+		}
+	}
 	if err := c.expectEnd(); err != nil {
 		return nil, err
 	}
