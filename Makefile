@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test ./server -run '^$$' -fuzz FuzzServeConn -fuzztime $(FUZZTIME)
 	$(GO) test ./ingest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./state -run '^$$' -fuzz FuzzKeyCodec -fuzztime $(FUZZTIME)
+	$(GO) test ./exec -run '^$$' -fuzz FuzzRestore -fuzztime $(FUZZTIME)
 
 # Micro-benchmarks: make bench-micro PKG=./exec BENCH=WindowAgg; compare with benchstat.
 bench-micro:

@@ -52,7 +52,7 @@ type sluiceProc struct {
 	exited  chan struct{}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,7 +63,7 @@ func freePort(t *testing.T) string {
 }
 
 // startSluice starts the binary and waits until /healthz answers.
-func startSluice(t *testing.T, dataDir string, extra ...string) *sluiceProc {
+func startSluice(t testing.TB, dataDir string, extra ...string) *sluiceProc {
 	t.Helper()
 	p := &sluiceProc{pgAddr: freePort(t), kafka: freePort(t), metrics: freePort(t),
 		dataDir: dataDir, stderr: &strings.Builder{}, exited: make(chan struct{})}
@@ -96,7 +96,7 @@ func startSluice(t *testing.T, dataDir string, extra ...string) *sluiceProc {
 }
 
 // stop sends SIGTERM and waits for a graceful exit.
-func (p *sluiceProc) stop(t *testing.T) {
+func (p *sluiceProc) stop(t testing.TB) {
 	select {
 	case <-p.exited:
 		return
@@ -114,7 +114,7 @@ func (p *sluiceProc) stop(t *testing.T) {
 	}
 }
 
-func (p *sluiceProc) connect(t *testing.T, ctx context.Context) *pgx.Conn {
+func (p *sluiceProc) connect(t testing.TB, ctx context.Context) *pgx.Conn {
 	t.Helper()
 	cfg, err := pgx.ParseConfig("postgres://sluice@" + p.pgAddr + "/sluice?sslmode=disable")
 	if err != nil {
@@ -131,7 +131,7 @@ func (p *sluiceProc) connect(t *testing.T, ctx context.Context) *pgx.Conn {
 	return conn
 }
 
-func (p *sluiceProc) produce(t *testing.T, ctx context.Context, topic string, values ...string) {
+func (p *sluiceProc) produce(t testing.TB, ctx context.Context, topic string, values ...string) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(p.kafka), kgo.DefaultProduceTopic(topic))
 	if err != nil {
@@ -154,7 +154,7 @@ func (p *sluiceProc) psqlCmd(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func mustExec(t *testing.T, ctx context.Context, conn *pgx.Conn, sql string) {
+func mustExec(t testing.TB, ctx context.Context, conn *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := conn.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatalf("%s: %v", sql, err)

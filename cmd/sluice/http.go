@@ -31,6 +31,7 @@ func addMetricsActor(g *group, addr string, engine *exec.Engine, ready <-chan st
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newQueryCollector(engine.Queries),
+		newPartitionCollector(engine.Partitions),
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

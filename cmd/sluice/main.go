@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicedb/sluice/exec"
 	"github.com/sluicedb/sluice/ingest"
+	"github.com/sluicedb/sluice/planner"
 	"github.com/sluicedb/sluice/server"
 	"github.com/sluicedb/sluice/state"
 )
@@ -68,7 +69,8 @@ func run(cfg config, logger *slog.Logger) (err error) {
 		brokers = broker.Addrs()
 		logger.Info("embedded kafka broker started", "addrs", brokers)
 	}
-	client, err := ingest.NewClient(ctx, ingest.Options{Brokers: brokers, Logger: logger.With("component", "ingest")})
+	kafkaOpts := ingest.Options{Brokers: brokers, Logger: logger.With("component", "ingest")}
+	client, err := ingest.NewClient(ctx, kafkaOpts)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
 	}
@@ -77,6 +79,7 @@ func run(cfg config, logger *slog.Logger) (err error) {
 	engine, err := exec.NewEngine(ctx, exec.Options{
 		Store:              store,
 		Kafka:              client,
+		KafkaOptions:       kafkaOpts,
 		BatchInterval:      cfg.batchInterval,
 		CheckpointInterval: cfg.checkpointInterval,
 		Logger:             logger.With("component", "exec"),
@@ -86,6 +89,11 @@ func run(cfg config, logger *slog.Logger) (err error) {
 		return fmt.Errorf("start engine: %w", err)
 	}
 	defer closeAll("engine", engine.Close)
+	// Every view and sink resumes from its last checkpoint before clients
+	// connect; one that cannot is reported failed in sluice.queries.
+	if err := engine.Resume(ctx, planner.New(engine).PlanPersistent); err != nil {
+		return fmt.Errorf("resume persistent queries: %w", err)
+	}
 	return serve(ctx, cfg, logger, sigs, engine, client)
 }
 
