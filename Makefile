@@ -11,7 +11,7 @@ BENCH    ?= .
 FUZZTIME ?= 100000x
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro bench-latency profile rewrite tidy-check clean
+.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro bench-persist bench-latency profile rewrite tidy-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sluice
@@ -45,6 +45,12 @@ fuzz:
 # Micro-benchmarks: make bench-micro PKG=./exec BENCH=WindowAgg; compare with benchstat.
 bench-micro:
 	$(GO) test $(PKG) -run '^$$' -bench '$(BENCH)' -benchmem -count 10
+
+# Persistent queries: checkpoint and restore of 1 M open groups, pull
+# queries on a 100k-row view, view vs push throughput (docs/benchmarks.md).
+bench-persist:
+	$(GO) test ./exec -run '^$$' -bench 'Snapshot1M|Restore1M|Checkpoint1M|Recover1M' -benchtime 5x
+	$(GO) test ./cmd/sluice -run '^$$' -bench 'PullQuery100k|ViewVsPush' -benchtime 3x
 
 # End-to-end: preload JSON records into the embedded broker, run a TUMBLE
 # query against the real server, print events/s.
