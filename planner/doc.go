@@ -37,6 +37,16 @@
 // runs the same operators over them as one batch (exec.RunFinite), so the
 // aggregate has no window and the sort is global. Its result is finite.
 //
+// # Catalog queries
+//
+// A sql.CatalogSelect (psql's \d, drivers' metadata calls) is evaluated row
+// at a time by pgcat*.go over virtual pg_catalog and information_schema
+// relations, computed per query from the engine's streams, views and
+// system tables (pgSnapshot). Joins are nested loops with WHERE conditions
+// pushed to the earliest join that covers them; the result is one finite
+// batch. Prepare runs the query once with NULL parameters to learn the
+// result columns' types, which depend on computed values.
+//
 // # Concurrency
 //
 // A Planner is safe for concurrent use by many sessions: it holds no

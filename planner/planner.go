@@ -74,6 +74,8 @@ func (p *Planner) Prepare(stmt sql.Statement, paramTypes []arrow.DataType) (*Pre
 	switch s := stmt.(type) {
 	case *sql.Select:
 		err = p.prepareSelect(prep, s, paramTypes)
+	case *sql.CatalogSelect:
+		err = p.prepareCatalog(context.Background(), prep, s, paramTypes)
 	case *sql.Explain:
 		prep.Tag = "EXPLAIN"
 		prep.Schema = explainSchema
@@ -119,6 +121,8 @@ func (p *Planner) Execute(ctx context.Context, prep *Prepared, params []any) (*R
 	switch s := prep.Stmt.(type) {
 	case *sql.Select:
 		return p.executeSelect(ctx, prep, params)
+	case *sql.CatalogSelect:
+		return p.executeCatalog(ctx, prep, s, params)
 	case *sql.Explain:
 		return p.executeExplain(prep, params)
 	case *sql.CreateStream:

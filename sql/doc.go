@@ -32,6 +32,14 @@
 // NO_BACKSLASH_ESCAPES. Its AST is kept in the unexported Select internals
 // and never leaves the package.
 //
+// Catalog queries (pg_rewrite.go, pg_parse.go, pg_convert.go, pg_query.go).
+// A SELECT that names a pg_catalog or information_schema relation is
+// rewritten with extra PostgreSQL rewrites (OPERATOR(pg_catalog.~), ~ and
+// its variants, COLLATE, casts to any type name, ARRAY(…), ARRAY[…], x[i],
+// = ANY(array), functions in FROM), parsed by TiDB, and converted to a
+// CatalogSelect: a small exported tree (PGQuery) that the planner's catalog
+// evaluator runs. It is not bound against the Catalog.
+//
 // Binding (bind*.go). Bind resolves a SELECT against a Catalog into a Query:
 // names resolved, every expression typed with PostgreSQL's promotion rules,
 // implicit casts explicit, constants folded to the types they are compared

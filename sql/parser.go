@@ -121,6 +121,9 @@ func (p *Parser) parseStatement(c *cursor) (Statement, error) {
 }
 
 func (p *Parser) parseSelectStmt(c *cursor, base StmtBase) (Statement, error) {
+	if isCatalogQuery(c.toks[c.i:]) {
+		return p.parseCatalogSelect(c, base)
+	}
 	sel, err := p.parseSelect(c)
 	if err != nil {
 		return nil, err

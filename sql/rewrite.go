@@ -23,8 +23,14 @@ type castTarget struct {
 	Name string // the canonical SQL name
 }
 
-// parenFrame is one open parenthesis; cast marks the "(" of CAST(.
-type parenFrame struct{ cast, sawAs bool }
+// parenFrame is one open parenthesis; cast marks the "(" of CAST(. In
+// catalog queries (pg_rewrite.go) a frame may also be a "[" (bracket), and
+// close is extra text its closing token emits.
+type parenFrame struct {
+	cast, sawAs bool
+	bracket     bool
+	close       string
+}
 
 // inCast reports whether the innermost parenthesis is CAST's.
 func (r *rewriter) inCast() bool {
@@ -43,6 +49,7 @@ type rewriter struct {
 	inOrderBy  bool
 	orderItem  int
 	nullsFirst map[int]bool
+	pg         pgState // catalog-query rewrites; off for ordinary SELECTs
 }
 
 // Internal function names the rewriter emits; the binder recognises them.
@@ -104,6 +111,11 @@ func (r *rewriter) ident(t token) error {
 	if t.quoted {
 		r.put(t, "`"+strings.ReplaceAll(t.val, "`", "``")+"`")
 		return nil
+	}
+	if r.pg.on {
+		if done, err := r.pgIdent(t); done {
+			return err
+		}
 	}
 	next := r.c.peek()
 	depth0 := len(r.frames) == 0
@@ -171,6 +183,11 @@ func (r *rewriter) afterIs() bool {
 }
 
 func (r *rewriter) op(t token) error {
+	if r.pg.on {
+		if done, err := r.pgOp(t); done {
+			return err
+		}
+	}
 	switch t.val {
 	case "(":
 		r.frames = append(r.frames, parenFrame{})
@@ -228,6 +245,9 @@ func (r *rewriter) interval(t token) error {
 // targetType reads the type of a cast; INTERVAL is allowed here (the binder
 // folds '…'::interval into an interval constant).
 func (r *rewriter) targetType() (int, error) {
+	if r.pg.on {
+		return r.pgTargetType()
+	}
 	var ct castTarget
 	if r.c.accept("interval") {
 		ct = castTarget{T: typeInterval, Name: "interval"}
