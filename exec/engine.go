@@ -74,6 +74,10 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Spilled window state belongs to running query instances: none runs yet.
+	if err := opts.Store.DeleteAllSpill(); err != nil {
+		return nil, fmt.Errorf("exec: clear spilled window state: %w", err)
+	}
 	e := &Engine{opts: opts, log: opts.Logger}
 	e.bg, e.bgCancel = context.WithCancelCause(context.Background())
 	e.mu.streams = make(map[string]StreamDef)
@@ -423,6 +427,7 @@ func (e *Engine) newDriver(ctx context.Context, spec *QuerySpec, def StreamDef) 
 	if err != nil {
 		return nil, err
 	}
+	pipe.enableSpill(e.opts.Store, newSpillID(spec.ID), e.opts.StateMemoryBudget)
 	src, err := newSource(e.opts.Allocator, kafka, def, spec.Source, e.opts.MaxRecordsPerPartition, e.opts.MaxBatchRecords, e.opts.BatchInterval)
 	if err != nil {
 		pipe.close()

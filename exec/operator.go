@@ -35,7 +35,10 @@ type EmitFunc func(ctx context.Context, b arrow.RecordBatch) error
 type OpStats struct {
 	LateRows   int64 // rows dropped from a window that had closed
 	StateBytes int64 // approximate bytes of state held
-	OpenGroups int64 // (window, group) entries held
+	OpenGroups int64 // (window, group) entries held, spilled ones included
+	// SpilledSlots counts the (window, group) entries a window aggregate
+	// keeps in the store's spill family, beyond its memory budget.
+	SpilledSlots int64
 	// NullTimeRows counts rows dropped by a window aggregate because their
 	// event time was NULL (they belong to no window; not counted as late).
 	NullTimeRows int64

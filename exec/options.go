@@ -65,6 +65,13 @@ type Options struct {
 	// back, instead of one that holds the whole backlog in memory. Default
 	// DefaultMaxBatchRecords.
 	MaxBatchRecords int64
+	// StateMemoryBudget bounds the open state one window aggregate of a
+	// query keeps in memory, in bytes (approximate: what OpStats.StateBytes
+	// reports); the (window, group) entries beyond it are spilled to Store
+	// and read back when needed, with the same results. A negative budget
+	// keeps everything in memory. SESSION windows never spill. Default
+	// DefaultStateMemoryBudget (512 MiB).
+	StateMemoryBudget int64
 
 	// private holds test knobs; never set outside the package.
 	private struct {
@@ -107,6 +114,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MaxBatchRecords == 0 {
 		o.MaxBatchRecords = DefaultMaxBatchRecords
+	}
+	if o.StateMemoryBudget == 0 {
+		o.StateMemoryBudget = DefaultStateMemoryBudget
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/state"
 )
 
 // pipeline is a query's operators in plan order. The driver goroutine owns
@@ -200,6 +202,18 @@ func (p *pipeline) current(ctx context.Context) (arrow.RecordBatch, error) {
 	return p.concat(parts)
 }
 
+// enableSpill lets every window aggregate keep the state beyond budget
+// bytes in store's spill family under spill id id (unique to this
+// instance of the query), each under its operator's index. A nil store or
+// a negative budget keeps everything in memory.
+func (p *pipeline) enableSpill(store *state.Store, id string, budget int64) {
+	for i, op := range p.ops {
+		if w, ok := op.(*windowAgg); ok {
+			w.enableSpill(store, id, uint32(i), budget)
+		}
+	}
+}
+
 // stats sums the operators' counters.
 func (p *pipeline) stats() OpStats {
 	var s OpStats
@@ -209,6 +223,7 @@ func (p *pipeline) stats() OpStats {
 		s.NullTimeRows += o.NullTimeRows
 		s.StateBytes += o.StateBytes
 		s.OpenGroups += o.OpenGroups
+		s.SpilledSlots += o.SpilledSlots
 	}
 	return s
 }

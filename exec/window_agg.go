@@ -42,6 +42,9 @@ type windowAgg struct {
 	// fixedAccs says every aggregate's state is fixed-size, so empty
 	// batch groups cost no more than a reset.
 	fixedAccs bool
+	// spill, when set, keeps the state over the memory budget in the
+	// store (window_spill.go); nil keeps it all in memory.
+	spill *windowSpill
 }
 
 var _ Operator = (*windowAgg)(nil)
@@ -71,6 +74,9 @@ func (w *windowAgg) Push(ctx context.Context, in arrow.RecordBatch, emit EmitFun
 		err = w.pushSession(n, args)
 	} else {
 		err = w.pushPanes(n, args, lo, hi)
+	}
+	if err == nil && w.spill != nil {
+		err = w.spill.err // a reload that failed inside a merge
 	}
 	if err != nil {
 		return fmt.Errorf("window aggregate: %w", err)
@@ -336,12 +342,23 @@ func (w *windowAgg) Flush(ctx context.Context, wm int64, emit EmitFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	closed := w.state.closed(wm)
-	out := closed
-	if w.spec.Emit == EmitChanges {
-		out = w.state.takeTouched()
+	if w.spill != nil {
+		if err := w.spill.commit(); err != nil {
+			return err
+		}
 	}
-	if err := w.emitSlots(ctx, out, emit); err != nil {
+	closed := w.state.closed(wm)
+	spilledClosed := w.spill != nil && w.spill.closes(wm)
+	var err error
+	switch {
+	case w.spec.Emit == EmitChanges:
+		err = w.emitSlots(ctx, w.state.takeTouched(), emit)
+	case spilledClosed:
+		err = w.emitMerged(ctx, closed, wm, emit)
+	default:
+		err = w.emitSlots(ctx, closed, emit)
+	}
+	if err != nil {
 		return err
 	}
 	for _, s := range closed {
@@ -351,18 +368,29 @@ func (w *windowAgg) Flush(ctx context.Context, wm int64, emit EmitFunc) error {
 		w.state.release(s)
 	}
 	w.prevWM = max(w.prevWM, wm)
+	if w.spill != nil {
+		return w.afterFlush(wm, spilledClosed)
+	}
 	return nil
 }
 
+// Stats reports the state in memory (StateBytes) and the open groups,
+// spilled ones included.
 func (w *windowAgg) Stats() OpStats {
 	st := w.stats
-	st.OpenGroups = int64(w.state.open)
+	st.SpilledSlots = w.spillSlots()
+	st.OpenGroups = int64(w.state.open) + st.SpilledSlots
 	st.StateBytes = w.state.bytes()
 	return st
 }
 
-// Close drops all state; accumulators hold Go memory only.
+// Close drops all state, spilled entries included; accumulators hold Go
+// memory only.
 func (w *windowAgg) Close() {
+	if w.spill != nil {
+		w.spill.close()
+		w.spill = nil
+	}
 	w.groups = newGroupTable()
 	w.state = newWindowState(w.groups, nil, 0, false)
 	w.batch = newBatchAgg(w.groups, nil)

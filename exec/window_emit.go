@@ -116,6 +116,12 @@ func (w *windowAgg) emitSlots(ctx context.Context, slots []int32, emit EmitFunc)
 	if len(slots) == 0 {
 		return nil
 	}
+	w.sortSlots(slots)
+	return w.emitSorted(ctx, slots, emit)
+}
+
+// sortSlots orders slots by (window_end, window_start, key).
+func (w *windowAgg) sortSlots(slots []int32) {
 	st := w.state
 	slices.SortFunc(slots, func(a, b int32) int {
 		if c := compareInt64(st.end[a], st.end[b]); c != 0 {
@@ -126,6 +132,10 @@ func (w *windowAgg) emitSlots(ctx context.Context, slots []int32, emit EmitFunc)
 		}
 		return bytes.Compare(w.groups.key(st.gid[a]), w.groups.key(st.gid[b]))
 	})
+}
+
+// emitSorted emits slots, already in output order, as one batch.
+func (w *windowAgg) emitSorted(ctx context.Context, slots []int32, emit EmitFunc) error {
 	out, err := w.buildOutput(slots)
 	if err != nil {
 		return fmt.Errorf("window aggregate: %w", err)

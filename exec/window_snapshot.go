@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -56,8 +57,9 @@ func (w *windowAgg) snapshotState(cw *chunkWriter, op int) error {
 	b = binary.LittleEndian.AppendUint64(b, uint64(w.prevWM))
 	b = binary.AppendUvarint(b, uint64(w.stats.LateRows))
 	b = binary.AppendUvarint(b, uint64(w.stats.NullTimeRows))
-	cw.buf = binary.AppendUvarint(b, uint64(st.open))
-	if st.open == 0 {
+	spilled := w.spillSlots()
+	cw.buf = binary.AppendUvarint(b, uint64(int64(st.open)+spilled))
+	if int64(st.open)+spilled == 0 {
 		return nil
 	}
 	cw.beginSlots(op)
@@ -76,6 +78,9 @@ func (w *windowAgg) snapshotState(cw *chunkWriter, op int) error {
 				break
 			}
 		}
+	}
+	if spilled > 0 {
+		return w.snapshotSpilled(cw)
 	}
 	return nil
 }
@@ -110,12 +115,16 @@ func (w *windowAgg) restoreHeader(r *stateReader, limit int64) (int64, error) {
 	if slots > limit {
 		return 0, r.fail("more slots than the snapshot can hold")
 	}
-	if w.state.open != 0 {
+	if w.state.open != 0 || w.spillSlots() != 0 {
 		return 0, r.fail("window aggregate already holds state")
 	}
 	w.prevWM, w.stats.LateRows, w.stats.NullTimeRows = prevWM, late, nullTime
-	w.state.reserve(int(slots))
-	w.groups.reserve(int(slots))
+	room := slots
+	if w.spill != nil { // what the budget can hold, not what the snapshot holds
+		room = min(room, w.spill.budget/spillSlotOverhead)
+	}
+	w.state.reserve(int(room))
+	w.groups.reserve(int(room))
 	return slots, nil
 }
 
@@ -151,6 +160,11 @@ func (w *windowAgg) restoreSlots(r *stateReader, n int) error {
 		}
 		if flags&1 != 0 {
 			st.touch(s)
+		}
+		if w.spill != nil {
+			if err := w.spillRestored(s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -189,9 +203,15 @@ func (w *windowAgg) allocRestored(r *stateReader, start, end int64, key []byte) 
 		return s, nil
 	}
 	open := st.open
+	if w.spill != nil {
+		w.spill.hit = false
+	}
 	s := st.lookup(start, end, g)
-	if st.open == open {
+	if st.open == open || (w.spill != nil && w.spill.hit) { // in memory, or spilled
 		return 0, r.fail("window and group repeated")
+	}
+	if w.spill != nil && w.spill.err != nil {
+		return 0, w.spill.err
 	}
 	return s, nil
 }
@@ -270,6 +290,9 @@ func (w *windowAgg) emitCurrent(ctx context.Context, emit EmitFunc) error {
 		if live {
 			slots = append(slots, int32(s))
 		}
+	}
+	if w.spillSlots() > 0 {
+		return w.emitMerged(ctx, slots, math.MaxInt64, emit)
 	}
 	return w.emitSlots(ctx, slots, emit)
 }

@@ -38,6 +38,12 @@ type windowState struct {
 	mark    []bool
 	outT    []int32 // reused result of takeTouched
 	outC    []int32 // reused result of closed
+	// sp, when set, holds the slots that did not fit the memory budget
+	// (window_spill.go); stamp is each slot's last merge epoch, which
+	// advances at every Flush, so eviction knows the cold slots.
+	sp    *windowSpill
+	stamp []uint32
+	epoch uint32
 }
 
 // ringEntry is a cached slot of a group: window start and slot+1 (0 = empty).
@@ -100,12 +106,14 @@ func (w *windowState) alloc(start, end int64, g int32, indexed bool) int32 {
 		w.live = append(w.live, false)
 		w.inIdx = append(w.inIdx, false)
 		w.mark = append(w.mark, false)
+		w.stamp = append(w.stamp, 0)
 		for _, a := range w.accs {
 			a.grow(len(w.live))
 		}
 	}
 	w.gid[s], w.inIdx[s] = g, indexed
 	w.start[s], w.end[s], w.live[s] = start, end, true
+	w.stamp[s] = w.epoch
 	for _, a := range w.accs {
 		a.reset(s)
 	}
@@ -120,7 +128,9 @@ func (w *windowState) lookup(start, end int64, g int32) int32 {
 	return w.lookupIn(w.index.window(start), start, end, g)
 }
 
-// lookupIn is lookup given the index table of window start.
+// lookupIn is lookup given the index table of window start. Every merge
+// path creates its missing slots here, so this is where a spilled slot
+// comes back (reload).
 func (w *windowState) lookupIn(t *gidTable, start, end int64, g int32) int32 {
 	pos, s := t.find(g)
 	if s >= 0 {
@@ -129,6 +139,9 @@ func (w *windowState) lookupIn(t *gidTable, start, end int64, g int32) int32 {
 	s = w.alloc(start, end, g, true)
 	t.insert(pos, g, s)
 	w.index.n++
+	if w.sp != nil && w.sp.total > 0 {
+		w.reload(s)
+	}
 	return s
 }
 
@@ -151,6 +164,9 @@ func (w *windowState) touch(s int32) {
 	if w.track && !w.mark[s] {
 		w.mark[s] = true
 		w.touched = append(w.touched, s)
+	}
+	if w.sp != nil {
+		w.stamp[s] = w.epoch
 	}
 }
 
@@ -228,6 +244,7 @@ func (w *windowState) reserve(n int) {
 	w.live = slices.Grow(w.live, n)
 	w.inIdx = slices.Grow(w.inIdx, n)
 	w.mark = slices.Grow(w.mark, n)
+	w.stamp = slices.Grow(w.stamp, n)
 	for _, a := range w.accs {
 		a.grow(total)
 	}

@@ -15,6 +15,7 @@
 //	0x04 offset log   0x04 | str(query) | u64 batch                      → a batch's offset ranges, logged before it runs
 //	0x05 snapshot     0x05 | str(query) | u32 chunk                      → the operators' state at the checkpoint
 //	0x06 view rows    0x06 | str(query) | u64 seq                        → rows a materialized view emitted
+//	0x07 spill        0x07 | str(spill id) | op u32 | end i64 | start i64 | group → accumulator states (scratch)
 //
 // str(s) writes s with each 0x00 byte escaped as 0x00 0xFF and a 0x00 0x01
 // terminator. The terminator sorts below any continuation, so the encoding
@@ -35,6 +36,14 @@
 // committed with sync, so state and source offsets are never out of step.
 // DeleteQueryData drops all of a query's families in one batch.
 // Catalog writes are synced individually.
+//
+// The spill family (0x07) is the exception: it is scratch space where a
+// window aggregate keeps the open state that does not fit its memory
+// budget, written without sync and keyed by a spill id that names one
+// running instance of a query. It is never part of a checkpoint (a
+// snapshot copies the entries), an instance deletes its range when it
+// closes, and an Engine wipes the whole family when it starts
+// (DeleteAllSpill), so nothing a crash leaves there is ever read.
 //
 // # Goroutines and lifecycle
 //

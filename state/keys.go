@@ -17,6 +17,7 @@ const (
 	prefixOffsetLog  byte = 0x04
 	prefixSnapshot   byte = 0x05
 	prefixViewRows   byte = 0x06
+	prefixSpill      byte = 0x07 // scratch, not durable (spill.go)
 )
 
 // String escaping. A string component is written with every 0x00 byte
