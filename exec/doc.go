@@ -57,6 +57,25 @@
 // like the SQL values (NULLs last) and decode back when results are
 // emitted.
 //
+// Open state larger than memory: each window aggregate of a running query
+// instance has a budget (Options.StateMemoryBudget, default 512 MiB, of
+// OpStats.StateBytes) and spills what does not fit to the store's spill
+// family (0x07: spill id "<query>#<n>", operator, window end, start,
+// group key → the slot's accumulator states in the snapshot encoding).
+// After a Flush over budget it spills slots down to 3/4 of it, those
+// untouched by the batch first, then older windows first; a batch that
+// merges into a (window, group) of a window with spilled slots gets it
+// back from Pebble in windowState.lookupIn, the one place every merge path
+// creates a slot (windows without spilled slots never touch Pebble).
+// Closing windows with spilled slots and current() merge the in-memory
+// slots with an ordered scan of the spill range, emitting bounded chunks;
+// the closed range is deleted with one range tombstone. Snapshots include
+// the spilled slots, and restore spills as it goes, so a view larger than
+// memory restarts. Results equal the all-in-memory run's. Spill data is
+// scratch, written without sync: an instance deletes its range on close
+// and NewEngine wipes the family. SESSION aggregates keep everything in
+// memory (a session is found by overlap, not by key). See window_spill.go.
+//
 // Conventions: timestamp ± BIGINT means microseconds (the binder lowers
 // INTERVAL constants to that); arithmetic on NUMERIC runs in float64 and
 // is cast back; a row is late for a window whose end was at or below the
@@ -195,6 +214,27 @@
 // (damaged, missing or foreign state: an error wrapping ErrStateFormat or
 // ErrCorruptState and naming the query) is recorded as failed; the others
 // run.
+//
+// Supervision (persist_restart.go): a persistent query's goroutine is a
+// supervisor that runs its driver and, when the driver fails with an
+// error that is not permanent (a Kafka error such as a transactional
+// produce's OUT_OF_ORDER_SEQUENCE_NUMBER, a broker restart, a Pebble
+// write error), releases it (a sink's producer aborts its transaction),
+// waits a backoff (1 s, doubling to 30 s; back to 1 s after an
+// incarnation that ran a minute) in state "restarting" with last_error
+// set, then rebuilds it along Resume's path: the sink fences its previous
+// producer, the snapshot is restored and the offset log replayed, so no
+// row is lost or doubled. A rebuild that fails transiently waits again.
+// Permanent errors end the query ("failed"): ErrStateFormat,
+// ErrCorruptState, ErrUnknownStream, ErrDecode under 'fail', the numeric
+// errors and ErrStateLimit, and panics: replaying the same batches would
+// repeat them. The Query (its id, row in sluice.queries and the
+// ProcessAllAvailable call the failure interrupted) stays across
+// restarts; QueryInfo.Restarts counts them. ScanView of a view waiting to
+// restart fails at once with ErrQueryFailed. The query stays in the
+// engine's running set while it waits, so Engine.Close (which stops it at
+// once, without a restart) and DropView and DropSink (which cancel it)
+// end the supervisor and wait for it like a driver.
 //
 // A view's contents (ScanView) are its stored rows ∪ its pending rows ∪
 // pipeline.current() (the open windows, or every group of a running

@@ -37,6 +37,11 @@ type driver struct {
 	limit, delivered int64
 	// waiters are ticker-mode ProcessAllAvailable requests not yet satisfied.
 	waiters []*catchUpRequest
+	// serving is the ProcessAllAvailable request catchUp is serving, nil
+	// between requests. If the driver fails meanwhile, a supervised restart
+	// hands it and waiters to the next incarnation (adoptRequests), so the
+	// caller is answered once the restarted query has caught up.
+	serving *catchUpRequest
 	// lag is what the last batch left unread (its caps cut the ranges).
 	lag int64
 	// persist is the persistent-query part (persist_driver.go); nil for
@@ -52,13 +57,19 @@ type driver struct {
 // query and closes done, in that order.
 func (d *driver) run(ctx context.Context) {
 	defer close(d.q.done)
-	d.src.log = d.log.With("query_id", d.q.id)
-	d.src.workers = d.eng.opts.private.decodeWorkers
-	d.src.decodeHook = d.eng.opts.private.decodeHook
+	d.begin()
 	err := d.loopSafely(ctx)
 	d.finish(ctx, err)
 	d.close()
 	d.eng.forget(d.q)
+}
+
+// begin gives the source the query's logger and the test knobs; the
+// query's id is known only once it is registered.
+func (d *driver) begin() {
+	d.src.log = d.log.With("query_id", d.q.id)
+	d.src.workers = d.eng.opts.private.decodeWorkers
+	d.src.decodeHook = d.eng.opts.private.decodeHook
 }
 
 // close releases the source, the operators and a persistent query's
@@ -77,7 +88,7 @@ func (d *driver) loopSafely(ctx context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.log.Error("query panicked", "query_id", d.q.id, "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("exec: internal error in query %s: %v", d.q.id, r)
+			err = fmt.Errorf("%w in query %s: %v", errInternal, d.q.id, r)
 		}
 	}()
 	return d.loop(ctx)
@@ -88,6 +99,11 @@ func (d *driver) loopSafely(ctx context.Context) (err error) {
 func (d *driver) loop(ctx context.Context) error {
 	if d.persist != nil {
 		if err := d.replay(ctx); err != nil {
+			return err
+		}
+	}
+	if req := d.serving; req != nil { // adopted from a failed incarnation
+		if err := d.catchUp(ctx, req); err != nil {
 			return err
 		}
 	}
@@ -143,7 +159,11 @@ func (d *driver) tickBatches(ctx context.Context, at time.Time) error {
 // catchUp serves a ProcessAllAvailable request. With ManualTrigger it runs
 // batches until the end offsets read now are consumed (at least one batch);
 // with the ticker it registers the request, answered by answerWaiters.
+//
+// A request adopted after a restart reads its target again: the end
+// offsets now cover those of the original call.
 func (d *driver) catchUp(ctx context.Context, req *catchUpRequest) error {
+	d.serving = req
 	at := d.clock.Now()
 	target, err := d.src.endOffsets(ctx)
 	if err != nil {
@@ -152,6 +172,7 @@ func (d *driver) catchUp(ctx context.Context, req *catchUpRequest) error {
 	req.target = target
 	if !d.manual {
 		d.waiters = append(d.waiters, req)
+		d.serving = nil
 		return nil
 	}
 	for {
@@ -159,11 +180,19 @@ func (d *driver) catchUp(ctx context.Context, req *catchUpRequest) error {
 			return err
 		}
 		if d.src.caughtUp(target) {
+			d.serving = nil
 			req.reply <- nil
 			return nil
 		}
 		at = d.clock.Now()
 	}
+}
+
+// adoptRequests takes over the ProcessAllAvailable requests that old, a
+// failed incarnation of the same query, left unanswered.
+func (d *driver) adoptRequests(old *driver) {
+	d.serving, d.waiters = old.serving, old.waiters
+	old.serving, old.waiters = nil, nil
 }
 
 // answerWaiters answers the registered requests whose targets are consumed;

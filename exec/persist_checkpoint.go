@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sluicedb/sluice/state"
 )
@@ -68,8 +69,9 @@ func (d *driver) checkpointRecord(b uint64) checkpointRecord {
 	return checkpointRecord{
 		Version: checkpointVersion, Batch: b, Next: slices.Clone(d.src.next),
 		Watermarker: d.wm.marshalState(), AtUS: d.clock.Now().UnixMicro(),
+		// Checkpoints counts this one too: it is marked once it commits.
 		Counters: checkpointCounters{Batches: info.Batches, InputRows: info.InputRows,
-			OutputRows: info.OutputRows, DecodeErrors: info.DecodeErrors},
+			OutputRows: info.OutputRows, DecodeErrors: info.DecodeErrors, Checkpoints: info.Checkpoints + 1},
 	}
 }
 
@@ -112,6 +114,10 @@ func (e *Engine) restorePersistent(d *driver, marker uint64, info *QueryInfo) er
 	}
 	c := rec.Counters
 	info.Batches, info.InputRows, info.OutputRows, info.DecodeErrors = c.Batches, c.InputRows, c.OutputRows, c.DecodeErrors
+	info.Checkpoints = c.Checkpoints
+	if rec.AtUS != 0 {
+		info.LastCheckpoint = time.UnixMicro(rec.AtUS).UTC()
+	}
 	info.LateRows = d.pipe.stats().LateRows
 	return nil
 }

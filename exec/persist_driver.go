@@ -25,6 +25,10 @@ const (
 	crashPrepared crashPoint = "prepared"
 	// crashCheckpointed: the checkpoint's Pebble batch is committed.
 	crashCheckpointed crashPoint = "checkpointed"
+	// faultEmitted is not a crash: at the point of crashEmitted the batch
+	// fails with errInjectedFault, a transient error that supervision
+	// retries (persist_restart.go), as it would a Kafka or Pebble error.
+	faultEmitted crashPoint = "fault:emitted"
 )
 
 var (
@@ -51,7 +55,11 @@ type persister struct {
 	id    string
 	kind  string
 	store *state.Store
-	out   persistOutput
+	// spec and sink (nil for a view) are what the query was launched
+	// with: a supervised restart rebuilds it from them.
+	spec *QuerySpec
+	sink *SinkDef
+	out  persistOutput
 	// view is out when the query is a view (ScanView); nil for sinks.
 	view *viewOutput
 	// interval is Options.CheckpointInterval; every, when set, replaces it.
@@ -161,6 +169,9 @@ func (d *driver) runLogged(ctx context.Context, e offsetLogEntry, delay time.Dur
 	}
 	if p.crash(crashEmitted, e.Batch) {
 		return errSimulatedCrash
+	}
+	if p.crash(faultEmitted, e.Batch) {
+		return errInjectedFault
 	}
 	return d.maybeCheckpoint(ctx)
 }

@@ -115,14 +115,25 @@ func (e *Engine) CreateView(ctx context.Context, def ViewDef, spec *QuerySpec, i
 	})
 }
 
+// maxPersistentQueries bounds the views and sinks of an engine: each
+// holds a driver goroutine, its state and, for a sink, a Kafka producer.
+// CREATE beyond it fails with ErrTooManyQueries (SQLSTATE 53000).
+const maxPersistentQueries = 256
+
 // createPersistent starts a new persistent query: it deletes stale state
 // of the id (a drop that was cut short), builds the query and writes its
 // checkpoint 0, persists the definition with save, and launches it.
 func (e *Engine) createPersistent(ctx context.Context, spec *QuerySpec, sink *SinkDef, save func(*driver) error) error {
+	e.mu.Lock()
+	n := len(e.mu.persistent)
+	e.mu.Unlock()
+	if n >= maxPersistentQueries {
+		return fmt.Errorf("%w: at most %d materialized views and sinks", ErrTooManyQueries, maxPersistentQueries)
+	}
 	if err := e.deleteQueryData(spec.ID); err != nil {
 		return fmt.Errorf("exec: create %s: %w", spec.ID, err)
 	}
-	d, info, err := e.preparePersistent(ctx, spec, sink, true)
+	d, info, err := e.preparePersistent(ctx, spec, sink, true, nil)
 	if err != nil {
 		return fmt.Errorf("exec: create %s: %w", spec.ID, err)
 	}
@@ -532,7 +543,9 @@ func (e *Engine) Partitions(ctx context.Context) ([]PartitionInfo, error) {
 // query: when it returns, every view and sink has consumed the records its
 // stream held at the call (with Options.ManualTrigger, the only way their
 // batches run; for tests and tools). It returns the errors of the queries
-// that failed (joined), after running all the others.
+// that failed (joined), after running all the others. A query waiting
+// to restart after a transient failure is waited for: the call returns
+// once it has restarted and caught up (or failed for good).
 func (e *Engine) ProcessAllAvailable(ctx context.Context) error {
 	e.mu.Lock()
 	var qs []*Query

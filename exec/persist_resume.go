@@ -52,7 +52,7 @@ func (e *Engine) resumeOne(ctx context.Context, kind, name, id, sql string, sink
 		if spec.SQL == "" {
 			spec.SQL = sql
 		}
-		d, info, err := e.preparePersistent(ctx, spec, sink, false)
+		d, info, err := e.preparePersistent(ctx, spec, sink, false, nil)
 		if err != nil {
 			return err
 		}
@@ -74,10 +74,11 @@ func (e *Engine) resumeOne(ctx context.Context, kind, name, id, sql string, sink
 // and Kind set) and makes it ready to launch: its output recovered (a
 // sink fences its previous producer), then, fresh, checkpoint 0 written
 // (the start offsets and empty state), or else its state restored from
-// the last checkpoint with the batches to replay. info is the query's
-// initial QueryInfo (counters carried over by the checkpoint). On error
-// everything built is released.
-func (e *Engine) preparePersistent(ctx context.Context, spec *QuerySpec, sink *SinkDef, fresh bool) (*driver, QueryInfo, error) {
+// the last checkpoint with the batches to replay. q is nil for a new
+// Query, or the Query a supervised restart keeps (its id, channels and
+// figures stay). info is the query's initial QueryInfo (counters carried
+// over by the checkpoint). On error everything built is released.
+func (e *Engine) preparePersistent(ctx context.Context, spec *QuerySpec, sink *SinkDef, fresh bool, q *Query) (*driver, QueryInfo, error) {
 	def, ok := e.Stream(spec.Source.Stream)
 	if !ok {
 		return nil, QueryInfo{}, fmt.Errorf("%w: %q", ErrUnknownStream, spec.Source.Stream)
@@ -86,24 +87,12 @@ func (e *Engine) preparePersistent(ctx context.Context, spec *QuerySpec, sink *S
 	if err != nil {
 		return nil, QueryInfo{}, err
 	}
-	d.q.stopping = make(chan struct{})
-	p := &persister{id: spec.ID, kind: spec.Kind, store: e.opts.Store,
-		interval: e.opts.CheckpointInterval, every: e.opts.private.checkpointAfter,
-		crashAt: e.opts.private.crashAt, lastCkpt: e.opts.Clock.Now()}
-	switch spec.Kind {
-	case kindView:
-		p.view = newViewOutput(spec.ID, e.opts.Store, e.opts.Allocator, d.pipe.out, !hasRunningAggregate(spec.Ops))
-		p.out = p.view
-		d.q.scans = make(chan *scanRequest)
-	case kindSink:
-		if sink == nil {
-			err = errors.New("sink query without a sink definition")
-			break
-		}
-		p.out = newSinkOutput(e.opts.Kafka, e.opts.KafkaOptions, *sink, d.pipe.out, e.log)
-	default:
-		err = fmt.Errorf("kind %q is not persistent", spec.Kind)
+	if q != nil {
+		d.adopt(q)
+	} else {
+		d.q.stopping = make(chan struct{})
 	}
+	p, err := e.newPersister(d, spec, sink)
 	if err != nil {
 		d.close()
 		return nil, QueryInfo{}, err
@@ -122,6 +111,37 @@ func (e *Engine) preparePersistent(ctx context.Context, spec *QuerySpec, sink *S
 	return d, info, nil
 }
 
+// adopt makes d drive q, an existing Query, instead of the one newDriver
+// made for it (which nothing else has seen).
+func (d *driver) adopt(q *Query) {
+	q.next.Store(d.q.next.Load())
+	d.q = q
+}
+
+// newPersister builds the persistent part of d and its output; a view's
+// Query gets its scan channel unless it has one (a restart keeps it).
+func (e *Engine) newPersister(d *driver, spec *QuerySpec, sink *SinkDef) (*persister, error) {
+	p := &persister{id: spec.ID, kind: spec.Kind, store: e.opts.Store, spec: spec, sink: sink,
+		interval: e.opts.CheckpointInterval, every: e.opts.private.checkpointAfter,
+		crashAt: e.opts.private.crashAt, lastCkpt: e.opts.Clock.Now()}
+	switch spec.Kind {
+	case kindView:
+		p.view = newViewOutput(spec.ID, e.opts.Store, e.opts.Allocator, d.pipe.out, !hasRunningAggregate(spec.Ops))
+		p.out = p.view
+		if d.q.scans == nil {
+			d.q.scans = make(chan *scanRequest)
+		}
+	case kindSink:
+		if sink == nil {
+			return nil, errors.New("sink query without a sink definition")
+		}
+		p.out = newSinkOutput(e.opts.Kafka, e.opts.KafkaOptions, *sink, d.pipe.out, e.log)
+	default:
+		return nil, fmt.Errorf("kind %q is not persistent", spec.Kind)
+	}
+	return p, nil
+}
+
 // recoverPersistent recovers d's output, then writes checkpoint 0 (fresh)
 // or restores the last checkpoint.
 func (e *Engine) recoverPersistent(ctx context.Context, d *driver, fresh bool, info *QueryInfo) error {
@@ -135,8 +155,9 @@ func (e *Engine) recoverPersistent(ctx context.Context, d *driver, fresh bool, i
 	return e.restorePersistent(d, marker, info)
 }
 
-// launch registers a prepared persistent query and starts its driver
-// under the engine's background ctx.
+// launch registers a prepared persistent query and starts its
+// supervisor goroutine (which runs the driver, and restarts it after a
+// transient failure) under the engine's background ctx.
 func (e *Engine) launch(d *driver, info QueryInfo) error {
 	qctx, cancel := context.WithCancelCause(e.bg)
 	d.q.cancel = cancel
@@ -152,6 +173,6 @@ func (e *Engine) launch(d *driver, info QueryInfo) error {
 		d.close()
 		return err
 	}
-	go d.run(qctx)
+	go e.supervise(qctx, d)
 	return nil
 }

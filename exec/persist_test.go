@@ -266,6 +266,9 @@ type persistScenario struct {
 	// between, when it returns true after a round, crashes the engine
 	// abruptly between two rounds.
 	between func(round int) bool
+	// setup, when set, runs once the queries exist; check, when set, runs
+	// after the last round, before the contents are read.
+	setup, check func(pe *persistEnv)
 }
 
 func runPersistScenario(t *testing.T, sc persistScenario) (map[string][]string, int) {
@@ -286,6 +289,9 @@ func runPersistScenario(t *testing.T, sc persistScenario) (map[string][]string, 
 		t.Fatal(err)
 	}
 	pe.createPersistQueries(t)
+	if sc.setup != nil {
+		sc.setup(pe)
+	}
 	r := rand.New(rand.NewPCG(sc.seed, 7))
 	crashes := 0
 	for round := range sc.rounds {
@@ -305,6 +311,9 @@ func runPersistScenario(t *testing.T, sc persistScenario) (map[string][]string, 
 			crashes++
 			pe.restart(t, false, persistPlan)
 		}
+	}
+	if sc.check != nil {
+		sc.check(pe)
 	}
 	return pe.contents(t), crashes
 }

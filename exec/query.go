@@ -20,7 +20,10 @@ import (
 // also ends by itself on LIMIT, on an error, when the ctx given to
 // StartQuery ends, or when the engine closes; in every case it closes its
 // operators, source and persistent output, removes the query from the
-// engine and then closes done.
+// engine and then closes done. A persistent query's goroutine is its
+// supervisor (persist_restart.go), which runs successive drivers of the
+// same Query, restarting one that failed transiently; done closes when the
+// last one has ended for good.
 //
 // Results: each micro-batch that emits rows queues one RecordBatch for
 // Next. Next, Info, AdvanceWatermark, ProcessAllAvailable and Close are

@@ -102,10 +102,11 @@ func (s *sinkOutput) recover(ctx context.Context) (uint64, error) {
 	}
 	var m sinkMarker
 	if err := json.Unmarshal(v, &m); err != nil {
-		return 0, fmt.Errorf("exec: sink %q: bad marker %q: %w", s.def.Name, v, err)
+		// Corrupt state: a restart would read the same record again.
+		return 0, fmt.Errorf("exec: sink %q: %w: bad marker %q: %w", s.def.Name, ErrCorruptState, v, err)
 	}
 	if m.Query != s.def.QueryID {
-		return 0, fmt.Errorf("exec: sink %q: marker of query %q, want %q", s.def.Name, m.Query, s.def.QueryID)
+		return 0, fmt.Errorf("exec: sink %q: %w: marker of query %q, want %q", s.def.Name, ErrCorruptState, m.Query, s.def.QueryID)
 	}
 	if m.Created != sinkCreated(s.def) {
 		// Its batches are not ours: suppressing by them would drop rows.

@@ -14,6 +14,10 @@ const (
 	StateFinished  = "finished"  // ended by LIMIT
 	StateFailed    = "failed"    // ended by an error; LastError says which
 	StateCancelled = "cancelled" // ended by Close, engine Close or its ctx
+	// StateRestarting: a persistent query failed with an error that is not
+	// permanent and waits to restart from its last checkpoint; LastError
+	// says why (persist_restart.go).
+	StateRestarting = "restarting"
 )
 
 // maxBatchHistory is how many of its latest batches a query keeps for
@@ -47,14 +51,18 @@ type QueryInfo struct {
 	// LastSchedulingDelay is how late the last batch started relative to
 	// its trigger (a tick, or a ProcessAllAvailable request).
 	LastSchedulingDelay time.Duration
-	// Checkpoints counts the checkpoints of a persistent query since it
-	// (re)started; LastCheckpoint is when the latest one committed, the
-	// zero time when there is none yet.
+	// Checkpoints counts the checkpoints of a persistent query, carried
+	// across restarts by the checkpoint record like the other totals;
+	// LastCheckpoint is when the latest one was written, the zero time
+	// when there is none yet.
 	Checkpoints    int64
 	LastCheckpoint time.Time
 	// RateLimit is the records/s per partition the rate controller allowed
 	// for the last batch; 0 when there is no limit.
 	RateLimit float64
+	// Restarts counts the times the engine restarted this persistent query
+	// from its checkpoint after a transient failure, since it started.
+	Restarts int64
 }
 
 // BatchInfo describes one micro-batch of a query, the row of
@@ -197,6 +205,44 @@ func (s *queryStats) end(state string, err error) {
 	if err != nil {
 		s.mu.info.LastError = err.Error()
 	}
+}
+
+// restarting records that a persistent query failed with err and waits
+// to restart.
+func (s *queryStats) restarting(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.info.State = StateRestarting
+	s.mu.info.LastError = err.Error()
+}
+
+// addRestart counts one restart attempt.
+func (s *queryStats) addRestart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.info.Restarts++
+}
+
+// restarted records a restart from the checkpoint of batch ckpt: the
+// query runs again, and its totals go back to those of the checkpoint
+// (from restored), because the batches after it run again and count
+// again; for the same reason their history entries go. What describes
+// the query rather than its batches stays: start time, checkpoints,
+// restarts and the last error.
+func (s *queryStats) restarted(restored QueryInfo, ckpt int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := &s.mu.info
+	in.State = StateRunning
+	in.Batches, in.InputRows, in.OutputRows = restored.Batches, restored.InputRows, restored.OutputRows
+	in.DecodeErrors, in.LateRows = restored.DecodeErrors, restored.LateRows
+	kept := make([]BatchInfo, 0, len(s.mu.hist))
+	for _, b := range slices.Concat(s.mu.hist[s.mu.next:], s.mu.hist[:s.mu.next]) {
+		if b.BatchID <= ckpt {
+			kept = append(kept, b)
+		}
+	}
+	s.mu.hist, s.mu.next = kept, 0
 }
 
 func (s *queryStats) snapshot() QueryInfo {

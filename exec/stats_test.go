@@ -92,3 +92,36 @@ func TestQueryStatsCheckpoints(t *testing.T) {
 		t.Fatalf("checkpoints %d at %v", info.Checkpoints, info.LastCheckpoint)
 	}
 }
+
+// TestQueryStatsRestarted: a restart from checkpoint 3 takes the totals
+// of the checkpoint and forgets the history of the batches after it (they
+// run again), but keeps the query's start, checkpoints, restarts and last
+// error.
+func TestQueryStatsRestarted(t *testing.T) {
+	var s queryStats
+	started := time.Unix(1700000000, 0)
+	s.init(QueryInfo{ID: "view:v", StartedAt: started})
+	for range 5 {
+		s.record(batchStats{watermark: noWatermark, inputRows: 10, outputRows: 1})
+	}
+	s.markCheckpointed(3, started)
+	s.restarting(fmt.Errorf("broker gone"))
+	if in := s.snapshot(); in.State != StateRestarting || in.LastError != "broker gone" {
+		t.Fatalf("restarting: %+v", in)
+	}
+	s.addRestart()
+	s.restarted(QueryInfo{Batches: 3, InputRows: 30, OutputRows: 3}, 3)
+	in := s.snapshot()
+	want := QueryInfo{ID: "view:v", StartedAt: started, State: StateRunning, Batches: 3, InputRows: 30,
+		OutputRows: 3, Checkpoints: 1, LastCheckpoint: started, Restarts: 1, LastError: "broker gone"}
+	if !reflect.DeepEqual(in, want) {
+		t.Fatalf("restarted: %+v\nwant %+v", in, want)
+	}
+	var ids []int64
+	for _, b := range s.history() {
+		ids = append(ids, b.BatchID)
+	}
+	if fmt.Sprint(ids) != "[1 2 3]" {
+		t.Fatalf("history after the restart: %v", ids)
+	}
+}

@@ -50,7 +50,7 @@ var systemTables = map[string]systemTable{
 		"output_rows", typeInt8, "late_rows", typeInt8, "decode_errors", typeInt8,
 		"last_error", typeText, "watermark", typeTimestamp, "lag_rows", typeInt8,
 		"checkpoints", typeInt8, "last_checkpoint", typeTimestampTZ, "rate_limit", typeFloat8,
-		"null_time_rows", typeInt8, "state_bytes", typeInt8),
+		"null_time_rows", typeInt8, "state_bytes", typeInt8, "restarts", typeInt8),
 		rows: queriesRows},
 	"sluice.batches": {schema: systemSchema(
 		"query_id", typeText, "batch_id", typeInt8, "offsets", typeText,
@@ -74,7 +74,7 @@ func queriesRows(_ context.Context, eng *exec.Engine) ([][]any, error) {
 		rows = append(rows, []any{q.ID, q.Kind, q.SQL, q.State, timeOrNull(q.StartedAt),
 			q.Batches, q.InputRows, q.OutputRows, q.LateRows, q.DecodeErrors,
 			textOrNull(q.LastError), timeOrNull(q.Watermark), q.LagRows,
-			q.Checkpoints, timeOrNull(q.LastCheckpoint), rate, q.NullTimeRows, q.StateBytes})
+			q.Checkpoints, timeOrNull(q.LastCheckpoint), rate, q.NullTimeRows, q.StateBytes, q.Restarts})
 	}
 	return rows, nil
 }

@@ -19,7 +19,7 @@ type queryCollector struct {
 
 	batches, inputRows, outputRows, lateRows, nullTimeRows, decodeErrors *prometheus.Desc
 	lagRows, watermark, stateBytes, processing, schedulingDelay          *prometheus.Desc
-	checkpoints, lastCheckpoint, rateLimit                               *prometheus.Desc
+	checkpoints, lastCheckpoint, rateLimit, restarts                     *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*queryCollector)(nil)
@@ -49,6 +49,8 @@ func newQueryCollector(queries func() []exec.QueryInfo) *queryCollector {
 			"When the persistent query's latest checkpoint committed, in seconds since the epoch."),
 		rateLimit: desc("rate_limit_records_per_second",
 			"Records per second per partition the backpressure allowed the last batch to read."),
+		restarts: desc("restarts_total",
+			"Times the persistent query was restarted from its checkpoint after a transient failure."),
 	}
 }
 
@@ -56,7 +58,7 @@ func newQueryCollector(queries func() []exec.QueryInfo) *queryCollector {
 func (c *queryCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.batches, c.inputRows, c.outputRows, c.lateRows, c.nullTimeRows, c.decodeErrors, c.lagRows, c.watermark,
-		c.stateBytes, c.processing, c.schedulingDelay, c.checkpoints, c.lastCheckpoint, c.rateLimit,
+		c.stateBytes, c.processing, c.schedulingDelay, c.checkpoints, c.lastCheckpoint, c.rateLimit, c.restarts,
 	} {
 		ch <- d
 	}
@@ -82,6 +84,7 @@ func (c *queryCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.nullTimeRows, q.NullTimeRows)
 		counter(c.decodeErrors, q.DecodeErrors)
 		counter(c.checkpoints, q.Checkpoints)
+		counter(c.restarts, q.Restarts)
 		gauge(c.lagRows, float64(q.LagRows))
 		gauge(c.stateBytes, float64(q.StateBytes))
 		gauge(c.processing, q.LastProcessing.Seconds())

@@ -52,7 +52,7 @@ func TestQueryCollector(t *testing.T) {
 			ID: "view:v", Kind: "view", Batches: 3, InputRows: 100, OutputRows: 7, LateRows: 2, NullTimeRows: 5,
 			DecodeErrors: 1, LagRows: 40, Watermark: time.Unix(1700000000, 500_000_000),
 			StateBytes: 4096, LastProcessing: 250 * time.Millisecond, LastSchedulingDelay: 1500 * time.Millisecond,
-			Checkpoints: 2, LastCheckpoint: time.Unix(1700000100, 250_000_000), RateLimit: 125.5,
+			Checkpoints: 2, LastCheckpoint: time.Unix(1700000100, 250_000_000), RateLimit: 125.5, Restarts: 4,
 		},
 		{ID: "q2", Kind: "push"}, // no watermark, checkpoint or rate limit yet
 	}
@@ -80,6 +80,8 @@ func TestQueryCollector(t *testing.T) {
 		"sluice_query_output_rows_total{kind=push,query_id=q2} COUNTER 0",
 		"sluice_query_output_rows_total{kind=view,query_id=view:v} COUNTER 7",
 		"sluice_query_rate_limit_records_per_second{kind=view,query_id=view:v} GAUGE 125.5",
+		"sluice_query_restarts_total{kind=push,query_id=q2} COUNTER 0",
+		"sluice_query_restarts_total{kind=view,query_id=view:v} COUNTER 4",
 		"sluice_query_state_bytes{kind=push,query_id=q2} GAUGE 0",
 		"sluice_query_state_bytes{kind=view,query_id=view:v} GAUGE 4096",
 		"sluice_query_watermark_seconds{kind=view,query_id=view:v} GAUGE 1.7000000005e+09",
