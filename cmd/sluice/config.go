@@ -25,6 +25,7 @@ type config struct {
 	demoRate           float64
 	batchInterval      time.Duration
 	checkpointInterval time.Duration
+	stateMemoryMB      int64
 	metricsListen      string
 	logLevel           slog.Level
 	auth               string
@@ -49,6 +50,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.Float64Var(&c.demoRate, "demo-rate", 2000, "demo generator `events` per second")
 	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "micro-batch `interval`")
 	fs.DurationVar(&c.checkpointInterval, "checkpoint-interval", 10*time.Second, "checkpoint `interval`")
+	fs.Int64Var(&c.stateMemoryMB, "state-memory-mb", 512, "open window state each aggregate keeps in memory, in `MiB`, before spilling to the store; 0 = unlimited")
 	fs.StringVar(&c.metricsListen, "metrics-listen", "", "HTTP `address` for /metrics and /healthz; empty disables")
 	fs.StringVar(&logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.auth, "auth", "trust", "client authentication: trust or scram")
@@ -107,6 +109,15 @@ func splitList(s string) []string {
 	return out
 }
 
+// stateMemoryBudget is --state-memory-mb as exec.Options.StateMemoryBudget
+// (bytes; negative = unlimited).
+func (c *config) stateMemoryBudget() int64 {
+	if c.stateMemoryMB == 0 {
+		return -1
+	}
+	return c.stateMemoryMB << 20
+}
+
 // validate rejects values no component could use; the components validate
 // their own Options again.
 func (c *config) validate() error {
@@ -115,6 +126,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--batch-interval must be positive, got %s", c.batchInterval)
 	case c.checkpointInterval <= 0:
 		return fmt.Errorf("--checkpoint-interval must be positive, got %s", c.checkpointInterval)
+	case c.stateMemoryMB < 0:
+		return fmt.Errorf("--state-memory-mb must not be negative, got %d", c.stateMemoryMB)
 	case c.demoRate <= 0:
 		return fmt.Errorf("--demo-rate must be positive, got %g", c.demoRate)
 	case c.auth != "trust" && c.auth != "scram":

@@ -26,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		listen: "127.0.0.1:5433", dataDir: "./data", kafkaListen: "127.0.0.1:9092",
-		demoRate: 2000, batchInterval: time.Second, checkpointInterval: 10 * time.Second,
+		demoRate: 2000, batchInterval: time.Second, checkpointInterval: 10 * time.Second, stateMemoryMB: 512,
 		logLevel: slog.LevelInfo, auth: "trust",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -42,6 +42,7 @@ func TestConfigEnvWhenFlagAbsent(t *testing.T) {
 		"SLUICE_DEMO", "true",
 		"SLUICE_BATCH_INTERVAL", "250ms",
 		"SLUICE_CHECKPOINT_INTERVAL", "1m",
+		"SLUICE_STATE_MEMORY_MB", "0",
 		"SLUICE_METRICS_LISTEN", ":9100",
 		"SLUICE_LOG_LEVEL", "DEBUG",
 		"SLUICE_DEMO_RATE", "50",
@@ -83,6 +84,7 @@ func TestConfigErrors(t *testing.T) {
 		{nil, envOf("SLUICE_BATCH_INTERVAL", "soon"), "SLUICE_BATCH_INTERVAL"},
 		{nil, envOf("SLUICE_DEMO", "maybe"), "SLUICE_DEMO"},
 		{[]string{"--checkpoint-interval", "10"}, envOf(), "invalid value"},
+		{[]string{"--state-memory-mb", "-1"}, envOf(), "must not be negative"},
 		{[]string{"--batch-interval", "0s"}, envOf(), "must be positive"},
 		{[]string{"--log-level", "loud"}, envOf(), "invalid log level"},
 		{nil, envOf("SLUICE_AUTH", "md5"), "--auth"},

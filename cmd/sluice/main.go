@@ -82,6 +82,7 @@ func run(cfg config, logger *slog.Logger) (err error) {
 		KafkaOptions:       kafkaOpts,
 		BatchInterval:      cfg.batchInterval,
 		CheckpointInterval: cfg.checkpointInterval,
+		StateMemoryBudget:  cfg.stateMemoryBudget(),
 		Logger:             logger.With("component", "exec"),
 		Allocator:          memory.NewGoAllocator(),
 	})
