@@ -61,7 +61,7 @@ func (e *Engine) resumeOne(ctx context.Context, kind, name, id, sql string, sink
 	if err == nil {
 		return
 	}
-	err = fmt.Errorf("exec: query %s: resume: %w", id, err)
+	err = fmt.Errorf("exec: query %s: resume from the state store in %s: %w", id, e.opts.Store.Dir(), err)
 	e.log.Error("persistent query failed to resume", "query_id", id, "error", err)
 	e.mu.Lock()
 	e.mu.persistent[id] = &persistentEntry{id: id, kind: kind, err: err, failed: QueryInfo{

@@ -684,7 +684,8 @@ func TestPersistDamagedState(t *testing.T) {
 			}
 			for _, in := range pe.eng.Queries() {
 				failed := in.ID == tc.id
-				if failed != (in.State == StateFailed) || failed != strings.Contains(in.LastError, tc.text) {
+				if failed != (in.State == StateFailed) || failed != strings.Contains(in.LastError, tc.text) ||
+					failed != strings.Contains(in.LastError, pe.store.Dir()) {
 					t.Errorf("query %+v", in)
 				}
 			}

@@ -21,6 +21,7 @@ import (
 // already in progress (a Scan callback must therefore not call Close).
 type Store struct {
 	db   *pebble.DB
+	dir  string
 	opts Options
 
 	mu struct {
@@ -62,8 +63,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state store %s: %w", dir, wrapPebble(err))
 	}
-	return &Store{db: db, opts: opts}, nil
+	return &Store{db: db, dir: dir, opts: opts}, nil
 }
+
+// Dir is the directory the store was opened in, for messages that must say
+// where damaged state lives.
+func (s *Store) Dir() string { return s.dir }
 
 // Close stops Pebble after waiting for in-flight calls. It gathers every
 // error (including leaked batches) into one. Close is idempotent: later calls
