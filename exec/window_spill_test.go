@@ -59,7 +59,7 @@ type spillRun struct {
 }
 
 // spillFigures sums what the spilling runs did, to check they spilled.
-type spillFigures struct{ evicted, reloaded, mergedEmits int64 }
+type spillFigures struct{ evicted, reloaded int64 }
 
 func newSpillPipeline(t testing.TB, mem memory.Allocator, store *state.Store, specs []OpSpec, budget int64) *pipeline {
 	t.Helper()

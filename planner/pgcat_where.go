@@ -167,21 +167,15 @@ func pushable(e sql.PGExpr) bool {
 	ok := true
 	var walk func(e sql.PGExpr)
 	walk = func(e sql.PGExpr) {
-		switch e.(type) {
+		switch x := e.(type) {
 		case *sql.PGSubquery, *sql.PGExists, *sql.PGUnsupported:
 			ok = false
 		case *sql.PGIn:
-			if e.(*sql.PGIn).Sub != nil {
-				ok = false
-			}
+			ok = ok && x.Sub == nil
 		case *sql.PGAny:
-			if e.(*sql.PGAny).Sub != nil {
-				ok = false
-			}
+			ok = ok && x.Sub == nil
 		case *sql.PGArray:
-			if e.(*sql.PGArray).Sub != nil {
-				ok = false
-			}
+			ok = ok && x.Sub == nil
 		}
 		forChildren(e, walk)
 	}
