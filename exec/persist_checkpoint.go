@@ -18,7 +18,12 @@ import (
 // the checkpoint record and the deletion of the offset-log entries it
 // covers. A crash between the two leaves a marker newer than the
 // checkpoint, which recovery handles (see Engine.restorePersistent).
-func (d *driver) checkpoint(ctx context.Context) error {
+//
+// at is the time the checkpoint is taken at for scheduling: the logged
+// start time of the batch it follows (or the clock when idle or
+// stopping), so that a replay after a failure takes its checkpoints after
+// the same batches as the original run (see maybeCheckpoint).
+func (d *driver) checkpoint(ctx context.Context, at time.Time) error {
 	p := d.persist
 	b := p.batch
 	start := d.clock.Now()
@@ -42,7 +47,7 @@ func (d *driver) checkpoint(ctx context.Context) error {
 	if p.crash(crashPrepared, b) {
 		return errSimulatedCrash
 	}
-	rec, err := json.Marshal(d.checkpointRecord(b))
+	rec, err := json.Marshal(d.checkpointRecord(b, at))
 	if err != nil {
 		return fmt.Errorf("checkpoint %d: %w", b, err)
 	}
@@ -53,7 +58,7 @@ func (d *driver) checkpoint(ctx context.Context) error {
 	}
 	p.out.committed()
 	now := d.clock.Now()
-	p.ckpt, p.lastCkpt = b, now
+	p.ckpt, p.lastCkpt = b, at
 	d.q.stats.markCheckpointed(int64(b), now)
 	d.log.Info("checkpoint", "query_id", p.id, "batch", b, "bytes", size,
 		"duration_ms", now.Sub(start).Milliseconds())
@@ -64,11 +69,11 @@ func (d *driver) checkpoint(ctx context.Context) error {
 }
 
 // checkpointRecord describes the state after batch b.
-func (d *driver) checkpointRecord(b uint64) checkpointRecord {
+func (d *driver) checkpointRecord(b uint64, at time.Time) checkpointRecord {
 	info := d.q.stats.snapshot()
 	return checkpointRecord{
 		Version: checkpointVersion, Batch: b, Next: slices.Clone(d.src.next),
-		Watermarker: d.wm.marshalState(), AtUS: d.clock.Now().UnixMicro(),
+		Watermarker: d.wm.marshalState(), AtUS: at.UnixMicro(),
 		// Checkpoints counts this one too: it is marked once it commits.
 		Counters: checkpointCounters{Batches: info.Batches, InputRows: info.InputRows,
 			OutputRows: info.OutputRows, DecodeErrors: info.DecodeErrors, Checkpoints: info.Checkpoints + 1},
@@ -105,7 +110,12 @@ func (e *Engine) restorePersistent(d *driver, marker uint64, info *QueryInfo) er
 	}
 	d.src.setNext(rec.Next)
 	p.batch, p.ckpt, p.marker = rec.Batch, rec.Batch, marker
-	p.lastCkpt = d.clock.Now()
+	// The interval runs on from the restored checkpoint, so the replay
+	// checkpoints after the same batches as the original run did.
+	p.lastCkpt = time.UnixMicro(rec.AtUS)
+	if rec.AtUS == 0 {
+		p.lastCkpt = d.clock.Now()
+	}
 	if err := p.loadReplay(rec.Batch); err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (d *driver) persistBatch(ctx context.Context, trigger time.Time) error {
 	if len(ranges) == 0 && !d.watermarkWouldMove(punct, start) {
 		d.publishNext()
 		if p.batch > p.ckpt {
-			return d.maybeCheckpoint(ctx)
+			return d.maybeCheckpoint(ctx, start)
 		}
 		return nil
 	}
@@ -173,7 +173,7 @@ func (d *driver) runLogged(ctx context.Context, e offsetLogEntry, delay time.Dur
 	if p.crash(faultEmitted, e.Batch) {
 		return errInjectedFault
 	}
-	return d.maybeCheckpoint(ctx)
+	return d.maybeCheckpoint(ctx, time.UnixMicro(e.AtUS))
 }
 
 // replay runs the logged batches after the checkpoint, in order, before
@@ -206,7 +206,13 @@ func (d *driver) replay(ctx context.Context) error {
 // the checkpoint must catch up), when the interval has passed, or when
 // pending rows exceed their bound. Never before the marker batch: a
 // marker written then would un-suppress batches Kafka already has.
-func (d *driver) maybeCheckpoint(ctx context.Context) error {
+//
+// at is the logged start time of the batch just run (the clock's time for
+// an idle check): the interval is measured in logged batch times, so a
+// replay takes its checkpoints after the same batches as the original
+// run, and the output a sink commits, and when, does not depend on a
+// failure having happened.
+func (d *driver) maybeCheckpoint(ctx context.Context, at time.Time) error {
 	p := d.persist
 	switch {
 	case p.batch < p.marker:
@@ -217,10 +223,10 @@ func (d *driver) maybeCheckpoint(ctx context.Context) error {
 		if !p.every(p.id, p.batch) {
 			return nil
 		}
-	case d.clock.Now().Sub(p.lastCkpt) < p.interval:
+	case at.Sub(p.lastCkpt) < p.interval:
 		return nil
 	}
-	return d.checkpoint(ctx)
+	return d.checkpoint(ctx, at)
 }
 
 // stopGracefully checkpoints what ran since the last checkpoint (unless a
@@ -228,7 +234,7 @@ func (d *driver) maybeCheckpoint(ctx context.Context) error {
 func (d *driver) stopGracefully(ctx context.Context) error {
 	p := d.persist
 	if p.batch > p.ckpt && p.batch >= p.marker {
-		if err := d.checkpoint(ctx); err != nil {
+		if err := d.checkpoint(ctx, d.clock.Now()); err != nil {
 			return fmt.Errorf("final checkpoint: %w", err)
 		}
 	}

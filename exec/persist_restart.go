@@ -64,7 +64,7 @@ func (e *Engine) supervise(ctx context.Context, d *driver) {
 	defer close(q.done)
 	backoff := restartBackoffMin
 	for {
-		began := d.clock.Now()
+		began := time.Now() // wall clock, as the backoff (waitBackoff)
 		d.begin()
 		err := d.loopSafely(ctx)
 		if !e.restartable(ctx, q, err) {
@@ -76,7 +76,7 @@ func (e *Engine) supervise(ctx context.Context, d *driver) {
 		// Release everything now: a sink's close aborts its open
 		// transaction, whose rows the restarted query writes again.
 		d.close()
-		if d.clock.Now().Sub(began) >= restartBackoffReset {
+		if time.Since(began) >= restartBackoffReset {
 			backoff = restartBackoffMin
 		}
 		next, err := e.restart(ctx, d, err, &backoff)
@@ -139,12 +139,17 @@ func (e *Engine) restart(ctx context.Context, old *driver, cause error, backoff 
 // an error (a pull query should not hang on a query that may stay down).
 // It returns errStopped when a graceful stop is asked or the engine is
 // closing (so no restart begins after Close did), or the ctx's cause.
+//
+// The wait is wall-clock time, not Options.Clock: it gives Kafka or the
+// disk time to recover, which only real time does, and a test's fake
+// clock (which drives batches and idle timeouts) would otherwise never
+// let a transient failure heal.
 func (e *Engine) waitBackoff(ctx context.Context, q *Query, wait time.Duration, cause error) error {
-	t := e.opts.Clock.NewTicker(wait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C():
+		case <-t.C:
 			if e.checkOpen() != nil {
 				return errStopped
 			}

@@ -150,7 +150,7 @@ func (e *Engine) recoverPersistent(ctx context.Context, d *driver, fresh bool, i
 		return fmt.Errorf("recover output: %w", err)
 	}
 	if fresh {
-		return d.checkpoint(ctx)
+		return d.checkpoint(ctx, d.clock.Now())
 	}
 	return e.restorePersistent(d, marker, info)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -64,6 +65,10 @@ type sinkOutput struct {
 	// partitions of def.Topic, read by recover.
 	partitions int32
 	buf        []byte
+	// last is the highest offset written per output partition (index =
+	// partition; -1 none) in the open transaction: after the commit,
+	// awaitVisible waits for read_committed readers to see up to it.
+	last []int64
 }
 
 func newSinkOutput(kafka *ingest.Client, opts ingest.Options, def SinkDef, schema *arrow.Schema, log *slog.Logger) *sinkOutput {
@@ -138,8 +143,19 @@ func (s *sinkOutput) emit(ctx context.Context, b uint64, rows arrow.RecordBatch,
 		if err := s.prod.Produce(ctx, s.def.Topic, recs); err != nil {
 			return fmt.Errorf("exec: sink %q batch %d: %w", s.def.Name, b, err)
 		}
+		s.noteWritten(recs)
 	}
 	return nil
+}
+
+// noteWritten records the offsets Produce assigned to recs.
+func (s *sinkOutput) noteWritten(recs []*ingest.Record) {
+	for _, r := range recs {
+		for int(r.Partition) >= len(s.last) {
+			s.last = append(s.last, -1)
+		}
+		s.last[r.Partition] = max(s.last[r.Partition], r.Offset)
+	}
 }
 
 // named gives rows the output stream's field names (the JSON keys), as
@@ -205,7 +221,47 @@ func (s *sinkOutput) prepareCheckpoint(ctx context.Context, b uint64, _ *state.B
 	if err := s.prod.Commit(ctx); err != nil {
 		return fmt.Errorf("exec: sink %q batch %d: %w", s.def.Name, b, err)
 	}
+	s.awaitVisible(ctx)
 	return nil
+}
+
+// sinkVisibleWait bounds awaitVisible.
+const sinkVisibleWait = 5 * time.Second
+
+// awaitVisible waits until read_committed readers can see every record of
+// the transaction just committed: the broker writes the commit markers
+// after EndTxn answers, so the output partitions' last stable offsets
+// move a moment later. Waiting here makes "checkpointed" mean "readable":
+// a query of the output stream planned after the checkpoint sees its rows.
+// The rows are committed either way, so a slow broker only costs the
+// wait, which is bounded; it is logged.
+func (s *sinkOutput) awaitVisible(ctx context.Context) {
+	last := s.last
+	s.last = s.last[:0]
+	deadline := time.Now().Add(sinkVisibleWait)
+	for {
+		ends, err := s.kafka.EndOffsets(ctx, s.def.Topic)
+		if err == nil && visible(ends, last) {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			s.log.Warn("sink rows committed but not yet visible to read_committed readers",
+				"query_id", s.def.QueryID, "waited", sinkVisibleWait, "error", err)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// visible reports whether every partition's end offset is past its last
+// written offset.
+func visible(ends, last []int64) bool {
+	for p, off := range last {
+		if off >= 0 && (p >= len(ends) || ends[p] <= off) {
+			return false
+		}
+	}
+	return true
 }
 
 // committed: the rows are already durable in Kafka.
