@@ -48,9 +48,13 @@ func init() {
 		"current_setting":            {fn: currentSetting, minArg: 1},
 		"quote_ident":                {fn: func(_ *pgEval, a []any) (any, error) { return quoteIdentPG(textOf(a[0])), nil }, minArg: 1},
 		"replace":                    {fn: replaceFn, minArg: 3},
+		"format":                     {fn: formatFn, minArg: 1, lax: true},
 		"lower":                      {fn: func(_ *pgEval, a []any) (any, error) { return strings.ToLower(textOf(a[0])), nil }, minArg: 1},
 		"upper":                      {fn: func(_ *pgEval, a []any) (any, error) { return strings.ToUpper(textOf(a[0])), nil }, minArg: 1},
 		"trim":                       {fn: func(_ *pgEval, a []any) (any, error) { return strings.TrimSpace(textOf(a[0])), nil }, minArg: 1},
+		"btrim":                      {fn: trimFn(strings.Trim), minArg: 1},
+		"ltrim":                      {fn: trimFn(strings.TrimLeft), minArg: 1},
+		"rtrim":                      {fn: trimFn(strings.TrimRight), minArg: 1},
 		"length":                     {fn: func(_ *pgEval, a []any) (any, error) { return int64(len([]rune(textOf(a[0])))), nil }, minArg: 1},
 		"coalesce":                   {fn: coalesce, lax: true},
 		"nullif":                     {fn: nullIf, lax: true, minArg: 2},
@@ -76,7 +80,13 @@ func init() {
 		"has_database_privilege":     yes,
 		"has_column_privilege":       yes,
 		"has_function_privilege":     yes,
-		"pg_has_role":                yes,
+		"has_any_column_privilege":   yes,
+		"has_sequence_privilege":     yes,
+		"_pg_expandarray": {fn: func(*pgEval, []any) (any, error) {
+			return nil, sql.Errorf(sql.CodeFeatureNotSupported,
+				"not supported in a catalog query: set-returning function _pg_expandarray outside FROM")
+		}, minArg: 1},
+		"pg_has_role": yes,
 	}
 	for _, name := range []string{"pg_get_expr", "pg_get_indexdef", "pg_get_constraintdef",
 		"pg_get_triggerdef", "pg_get_ruledef", "pg_get_statisticsobjdef_columns", "pg_get_function_result",
@@ -226,6 +236,8 @@ var pgSettings = map[string]string{
 	"search_path": `"$user", public`, "server_version_num": "150000", "server_version": "15.0",
 	"server_encoding": "UTF8", "client_encoding": "UTF8", "datestyle": "ISO, MDY", "timezone": "UTC",
 	"standard_conforming_strings": "on", "integer_datetimes": "on", "max_identifier_length": "63",
+	"max_index_keys": "32", "transaction_isolation": "read committed", "intervalstyle": "postgres",
+	"is_superuser": "on", "lc_collate": "C", "lc_ctype": "C", "block_size": "8192",
 }
 
 func currentSetting(_ *pgEval, a []any) (any, error) {
@@ -237,6 +249,59 @@ func currentSetting(_ *pgEval, a []any) (any, error) {
 		return nil, sql.Errorf(sql.CodeUndefinedObject, "unrecognized configuration parameter %q", textOf(a[0]))
 	}
 	return v, nil
+}
+
+// formatFn is format(fmt, args…) with %s, %I (identifier), %L (literal)
+// and %%: what Metabase builds qualified names with.
+func formatFn(_ *pgEval, a []any) (any, error) {
+	if a[0] == nil {
+		return nil, nil
+	}
+	f, args := textOf(a[0]), a[1:]
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 == len(f) {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		if f[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		if len(args) == 0 {
+			return nil, sql.Errorf(sql.CodeInvalidParameter, "too few arguments for format()")
+		}
+		v := args[0]
+		args = args[1:]
+		switch f[i] {
+		case 's':
+			b.WriteString(textOf(v))
+		case 'I':
+			b.WriteString(quoteIdentPG(textOf(v)))
+		case 'L':
+			if v == nil {
+				b.WriteString("NULL")
+			} else {
+				b.WriteString("'" + strings.ReplaceAll(textOf(v), "'", "''") + "'")
+			}
+		default:
+			return nil, sql.Errorf(sql.CodeInvalidParameter, "unrecognized format() type specifier %q", f[i])
+		}
+	}
+	return b.String(), nil
+}
+
+// trimFn removes the characters of the second argument (default a space)
+// from one or both ends.
+func trimFn(trim func(s, cutset string) string) func(*pgEval, []any) (any, error) {
+	return func(_ *pgEval, a []any) (any, error) {
+		chars := " "
+		if len(a) > 1 {
+			chars = textOf(a[1])
+		}
+		return trim(textOf(a[0]), chars), nil
+	}
 }
 
 func replaceFn(_ *pgEval, a []any) (any, error) {

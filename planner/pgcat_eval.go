@@ -22,6 +22,15 @@ type pgEval struct {
 	params []any
 	tables map[string]*pgRowSet // virtual relations read so far, by schema.name
 	budget int
+	cte    *pgCTEScope // the WITH clauses around the query being evaluated
+}
+
+// pgCTEScope is one WITH clause: its queries, evaluated once when first
+// read, and the enclosing WITH clause.
+type pgCTEScope struct {
+	defs  []sql.PGCTE
+	res   map[string]*pgResult
+	outer *pgCTEScope
 }
 
 // pgSource is one relation of a FROM clause as expressions see it.
@@ -45,7 +54,8 @@ type pgEnv struct {
 	srcs  []*pgSource
 	row   [][]any
 	outer *pgEnv
-	group [][][]any // nil outside aggregation
+	group [][][]any             // nil outside aggregation
+	win   map[*sql.PGWindow]any // window function values for this row (pgcat_window.go)
 }
 
 // pgResult is a query's output.
@@ -56,6 +66,11 @@ type pgResult struct {
 }
 
 func (ev *pgEval) query(q *sql.PGQuery, outer *pgEnv) (*pgResult, error) {
+	if len(q.With) > 0 {
+		saved := ev.cte
+		ev.cte = &pgCTEScope{defs: q.With, res: map[string]*pgResult{}, outer: saved}
+		defer func() { ev.cte = saved }()
+	}
 	if q.Select != nil {
 		return ev.selectQuery(q, outer)
 	}
@@ -153,6 +168,9 @@ func (ev *pgEval) project(s *sql.PGSelect, srcs []*pgSource, envs []*pgEnv, orde
 	for _, it := range items {
 		res.names = append(res.names, it.Name)
 		res.types = append(res.types, staticType(it.Expr, srcs))
+	}
+	if err := ev.windows(items, envs); err != nil {
+		return nil, nil, err
 	}
 	keys := make([][]any, len(envs))
 	for i, env := range envs {

@@ -58,6 +58,10 @@ func (ev *pgEval) eval(e sql.PGExpr, env *pgEnv) (any, error) {
 		return ev.array(x, env)
 	case *sql.PGSubscript:
 		return ev.subscript(x, env)
+	case *sql.PGField:
+		return ev.field(x, env)
+	case *sql.PGWindow:
+		return env.windowValue(x)
 	case *sql.PGUnsupported:
 		return nil, sql.Errorf(sql.CodeFeatureNotSupported, "not supported in a catalog query: %s", x.Feature)
 	}
@@ -139,6 +143,8 @@ func (ev *pgEval) op(x *sql.PGOp, env *pgEnv) (any, error) {
 		return compareOp(x.Op, l, r)
 	case "||":
 		return textOf(l) + textOf(r), nil
+	case "&", "|":
+		return bitOp(x.Op, l, r)
 	}
 	return arith(x.Op, l, r)
 }
@@ -344,6 +350,40 @@ func (ev *pgEval) subscript(x *sql.PGSubscript, env *pgEnv) (any, error) {
 		return nil, nil
 	}
 	return arr[i-1], nil
+}
+
+// bitOp is integer & and |: pgjdbc tests index option bits with them.
+func bitOp(op string, l, r any) (any, error) {
+	li, err := toInt(l)
+	if err != nil {
+		return nil, err
+	}
+	ri, err := toInt(r)
+	if err != nil {
+		return nil, err
+	}
+	if op == "&" {
+		return li & ri, nil
+	}
+	return li | ri, nil
+}
+
+// field is (x).name over a composite value (a pgRecord).
+func (ev *pgEval) field(x *sql.PGField, env *pgEnv) (any, error) {
+	v, err := ev.eval(x.X, env)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	rec, ok := v.(pgRecord)
+	if !ok {
+		return nil, sql.Errorf(sql.CodeDatatypeMismatch, "column notation .%s applied to a value that is not a composite type", x.Name)
+	}
+	for i, n := range rec.names {
+		if n == x.Name {
+			return rec.vals[i], nil
+		}
+	}
+	return nil, sql.Errorf(sql.CodeUndefinedColumn, "column %q not found in data type record", x.Name)
 }
 
 func (ev *pgEval) evalArgs(args []sql.PGExpr, env *pgEnv) ([]any, error) {

@@ -13,7 +13,7 @@ func (ev *pgEval) fromItem(it sql.PGFrom, outer *pgEnv) (*pgRowSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		return resultRowSet(res, x.Alias), nil
+		return resultRowSet(res, x.Alias, x.Cols), nil
 	case *sql.PGFuncFrom:
 		return ev.tableFunction(x, outer)
 	case *sql.PGJoin:
@@ -69,6 +69,11 @@ func ownerOf(rs *pgRowSet, col string) string {
 // pg_catalog, then information_schema is never implied (PostgreSQL's
 // search path); a relation Sluice does not have is 42P01.
 func (ev *pgEval) table(t *sql.PGTable) (*pgRowSet, error) {
+	if t.Schema == "" {
+		if rs, ok, err := ev.cteTable(t); ok || err != nil {
+			return rs, err
+		}
+	}
 	schema := t.Schema
 	if schema == "" {
 		schema = "pg_catalog"
@@ -107,8 +112,46 @@ func qualified(t *sql.PGTable) string {
 	return t.Schema + "." + t.Name
 }
 
-func resultRowSet(res *pgResult, alias string) *pgRowSet {
-	rs := &pgRowSet{srcs: []*pgSource{{alias: alias, cols: res.names, types: res.types}}}
+// cteTable reads a WITH query by name: the innermost WITH that defines it.
+// Its query runs once, in the scope of its own WITH clause.
+func (ev *pgEval) cteTable(t *sql.PGTable) (*pgRowSet, bool, error) {
+	for sc := ev.cte; sc != nil; sc = sc.outer {
+		for i, def := range sc.defs {
+			if def.Name != t.Name {
+				continue
+			}
+			res, ok := sc.res[def.Name]
+			if !ok {
+				// A WITH query sees the ones before it, not itself.
+				saved := ev.cte
+				ev.cte = &pgCTEScope{defs: sc.defs[:i], res: sc.res, outer: sc.outer}
+				var err error
+				res, err = ev.query(def.Query, nil)
+				ev.cte = saved
+				if err != nil {
+					return nil, true, err
+				}
+				sc.res[def.Name] = res
+			}
+			alias := t.Alias
+			if alias == "" {
+				alias = t.Name
+			}
+			return resultRowSet(res, alias, def.Cols), true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+// resultRowSet makes a query's result a FROM item; cols renames its first
+// columns (alias(c1, c2)).
+func resultRowSet(res *pgResult, alias string, cols []string) *pgRowSet {
+	names := res.names
+	if len(cols) > 0 {
+		names = append([]string(nil), names...)
+		copy(names, cols)
+	}
+	rs := &pgRowSet{srcs: []*pgSource{{alias: alias, cols: names, types: res.types}}}
 	for _, r := range res.rows {
 		rs.rows = append(rs.rows, [][]any{r})
 	}
@@ -219,8 +262,10 @@ func staticType(e sql.PGExpr, srcs []*pgSource) int64 {
 	return 0
 }
 
-// tableFunction evaluates a function in FROM: generate_series and unnest
-// return rows; any other function one row holding its value.
+// tableFunction evaluates a function in FROM: generate_series, unnest and
+// _pg_expandarray return rows; any other function one row holding its
+// value. Column aliases rename the columns; a one-column function's column
+// is otherwise named after the alias.
 func (ev *pgEval) tableFunction(f *sql.PGFuncFrom, outer *pgEnv) (*pgRowSet, error) {
 	alias := f.Alias
 	if alias == "" {
@@ -230,29 +275,52 @@ func (ev *pgEval) tableFunction(f *sql.PGFuncFrom, outer *pgEnv) (*pgRowSet, err
 	if err != nil {
 		return nil, err
 	}
-	var vals []any
-	switch f.Call.Name {
-	case "generate_series":
-		if vals, err = generateSeries(args); err != nil {
-			return nil, err
-		}
-	case "unnest":
-		if len(args) != 1 {
-			return nil, sql.Errorf(sql.CodeUndefinedFunction, "function unnest takes one array")
-		}
-		vals, _ = args[0].([]any)
-	default:
-		v, err := ev.call(f.Call.Name, args)
-		if err != nil {
-			return nil, err
-		}
-		vals = []any{v}
+	cols, rows, err := ev.functionRows(f.Call.Name, args)
+	if err != nil {
+		return nil, err
 	}
-	rs := &pgRowSet{srcs: []*pgSource{{alias: alias, cols: []string{alias}, types: []int64{0}}}}
-	for _, v := range vals {
-		rs.rows = append(rs.rows, [][]any{{v}})
+	if cols == nil {
+		cols = []string{alias}
+	}
+	cols = append([]string(nil), cols...)
+	copy(cols, f.Cols)
+	rs := &pgRowSet{srcs: []*pgSource{{alias: alias, cols: cols, types: make([]int64, len(cols))}}}
+	for _, r := range rows {
+		rs.rows = append(rs.rows, [][]any{r})
 	}
 	return rs, nil
+}
+
+// functionRows computes a function's rows; cols is nil for a function of
+// one unnamed column.
+func (ev *pgEval) functionRows(name string, args []any) (cols []string, rows [][]any, err error) {
+	var vals []any
+	switch name {
+	case "generate_series":
+		vals, err = generateSeries(args)
+	case "unnest":
+		if len(args) != 1 {
+			return nil, nil, sql.Errorf(sql.CodeUndefinedFunction, "function unnest takes one array")
+		}
+		vals, _ = args[0].([]any)
+	case "_pg_expandarray":
+		if len(args) != 1 || args[0] == nil {
+			return []string{"x", "n"}, nil, nil
+		}
+		arr, err := asArray(args[0])
+		for i, v := range arr {
+			rows = append(rows, []any{v, int64(i + 1)})
+		}
+		return []string{"x", "n"}, rows, err
+	default:
+		var v any
+		v, err = ev.call(name, args)
+		vals = []any{v}
+	}
+	for _, v := range vals {
+		rows = append(rows, []any{v})
+	}
+	return nil, rows, err
 }
 
 func generateSeries(args []any) ([]any, error) {

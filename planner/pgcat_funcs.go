@@ -42,7 +42,8 @@ func (ev *pgEval) cast(v any, typ string) (any, error) {
 			return roleSluice, s == catalogOwner
 		}, "role")
 	case "regproc", "regprocedure":
-		return textOf(v), nil
+		// Every function is in pg_catalog, and regproc prints unqualified.
+		return strings.TrimPrefix(textOf(v), "pg_catalog."), nil
 	}
 	return nil, sql.Errorf(sql.CodeFeatureNotSupported, "not supported in a catalog query: cast to %s", typ)
 }
@@ -50,7 +51,7 @@ func (ev *pgEval) cast(v any, typ string) (any, error) {
 func (ev *pgEval) regclass(v any) (any, error) {
 	if s, ok := v.(string); ok {
 		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-			r := ev.snap.lookupRel(strings.ToLower(strings.Trim(s, `"`)))
+			r := ev.snap.lookupRel(relationName(s))
 			if r == nil {
 				return nil, sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", s)
 			}
@@ -65,6 +66,17 @@ func (ev *pgEval) regclass(v any) (any, error) {
 		return pgReg{oid: oid, name: r.qualifiedName()}, nil
 	}
 	return pgReg{oid: oid, name: strconv.FormatInt(oid, 10)}, nil
+}
+
+// relationName normalises a relation name as regclass reads it:
+// "Quoted" parts keep their case, others are folded to lower case.
+func relationName(s string) string {
+	parts, _ := parseIdent(nil, []any{s})
+	var out []string
+	for _, p := range parts.([]any) {
+		out = append(out, p.(string))
+	}
+	return strings.Join(out, ".")
 }
 
 // regOf converts to a reg* value by OID (an integer) or by name (a string).

@@ -85,6 +85,7 @@ func init() {
 	defineRoles(pc)
 	defineEmptyCatalogs(pc)
 	defineSystemViews(pc)
+	defineStatViews(pc)
 	defineInformationSchema()
 }
 
@@ -153,12 +154,14 @@ func typeRows(*pgSnapshot) [][]any {
 		if t.category == "S" {
 			coll = defaultCollOID
 		}
+		in, out, send := t.name+"in", t.name+"out", t.name+"send"
 		if t.elem != 0 {
-			recv = "array_recv"
+			// pgjdbc tells arrays by typinput = 'array_in'::regproc.
+			in, out, recv, send = "array_in", "array_out", "array_recv", "array_send"
 		}
 		rows = append(rows, []any{t.oid, t.name, int64(nspPGCatalog), int64(roleSluice), t.length,
 			t.length > 0 && t.length <= 8, t.kind, t.category, false, true, ",", int64(0), "-", t.elem,
-			t.array, t.name + "in", t.name + "out", recv, t.name + "send", "-", "-", "-", "i", "p",
+			t.array, in, out, recv, send, "-", "-", "-", "i", "p",
 			false, int64(0), int64(-1), int64(0), coll, nil, nil, nil})
 	}
 	return rows

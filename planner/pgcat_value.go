@@ -15,6 +15,13 @@ type pgReg struct {
 	name string
 }
 
+// pgRecord is a composite value, such as a row of _pg_expandarray; (v).name
+// reads a field.
+type pgRecord struct {
+	names []string
+	vals  []any
+}
+
 func toBool(v any) (bool, error) {
 	switch x := v.(type) {
 	case nil:
@@ -89,6 +96,8 @@ func textOf(v any) string {
 		return x.name
 	case []any:
 		return arrayText(x)
+	case pgRecord:
+		return "(" + strings.Trim(arrayText(x.vals), "{}") + ")"
 	}
 	return ""
 }

@@ -1,6 +1,9 @@
 package planner
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Roles, the catalogs Sluice leaves empty, pg_catalog's system views and
 // information_schema.
@@ -71,6 +74,8 @@ func defineEmptyCatalogs(pc int64) {
 		{3118, "pg_foreign_table", "ftrelid:oid ftserver:oid ftoptions:_text"},
 		{3602, "pg_ts_config", "oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid"},
 		{1136, "pg_pltemplate", "tmplname:name"},
+		{2224, "pg_sequence", `seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8
+			seqmin:int8 seqcache:int8 seqcycle:bool`},
 	} {
 		defineTable(t.oid, pc, t.name, "r", t.spec, nil)
 	}
@@ -105,6 +110,35 @@ func defineSystemViews(pc int64) {
 	})
 }
 
+// defineStatViews adds pg_settings, from the settings catalog queries see
+// (pgSettings), and pg_stat_user_tables, empty: Sluice keeps no per-table
+// statistics, and a client that LEFT JOINs it gets NULL counts.
+func defineStatViews(pc int64) {
+	defineTable(0, pc, "pg_settings", "v", `name:text setting:text unit:text category:text
+		short_desc:text extra_desc:text context:text vartype:text source:text min_val:text max_val:text
+		enumvals:_text boot_val:text reset_val:text sourcefile:text sourceline:int4 pending_restart:bool`,
+		func(*pgSnapshot) [][]any {
+			names := make([]string, 0, len(pgSettings))
+			for n := range pgSettings {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			rows := make([][]any, len(names))
+			for i, n := range names {
+				v := pgSettings[n]
+				rows[i] = []any{n, v, nil, "Sluice", nil, nil, "user", "string", "default", nil, nil,
+					nil, v, v, nil, nil, false}
+			}
+			return rows
+		})
+	defineTable(0, pc, "pg_stat_user_tables", "v", `relid:oid schemaname:name relname:name seq_scan:int8
+		seq_tup_read:int8 idx_scan:int8 idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8
+		n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8 n_mod_since_analyze:int8
+		n_ins_since_vacuum:int8 last_vacuum:timestamptz last_autovacuum:timestamptz
+		last_analyze:timestamptz last_autoanalyze:timestamptz vacuum_count:int8 autovacuum_count:int8
+		analyze_count:int8 autoanalyze_count:int8`, nil)
+}
+
 func (s *pgSnapshot) relsOfKind(kind string) []*pgRel {
 	var out []*pgRel
 	for _, r := range s.rels {
@@ -130,6 +164,24 @@ func defineInformationSchema() {
 		table_type:text self_referencing_column_name:name reference_generation:text
 		user_defined_type_catalog:name user_defined_type_schema:name user_defined_type_name:name
 		is_insertable_into:text is_typed:text commit_action:text`, infoTablesRows)
+	for _, t := range []struct{ name, spec string }{
+		{"table_constraints", `constraint_catalog:name constraint_schema:name constraint_name:name
+			table_catalog:name table_schema:name table_name:name constraint_type:text is_deferrable:text
+			initially_deferred:text enforced:text nulls_distinct:text`},
+		{"key_column_usage", `constraint_catalog:name constraint_schema:name constraint_name:name
+			table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4
+			position_in_unique_constraint:int4`},
+		{"referential_constraints", `constraint_catalog:name constraint_schema:name constraint_name:name
+			unique_constraint_catalog:name unique_constraint_schema:name unique_constraint_name:name
+			match_option:text update_rule:text delete_rule:text`},
+		{"views", `table_catalog:name table_schema:name table_name:name view_definition:text
+			check_option:text is_updatable:text is_insertable_into:text`},
+		{"routines", `specific_catalog:name specific_schema:name specific_name:name routine_catalog:name
+			routine_schema:name routine_name:name routine_type:text data_type:text`},
+	} {
+		// Sluice has no constraints, plain views or routines.
+		defineTable(0, is, t.name, "v", t.spec, nil)
+	}
 	defineTable(0, is, "columns", "v", `table_catalog:name table_schema:name table_name:name
 		column_name:name ordinal_position:int4 column_default:text is_nullable:text data_type:text
 		character_maximum_length:int4 character_octet_length:int4 numeric_precision:int4

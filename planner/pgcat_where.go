@@ -168,7 +168,7 @@ func pushable(e sql.PGExpr) bool {
 	var walk func(e sql.PGExpr)
 	walk = func(e sql.PGExpr) {
 		switch x := e.(type) {
-		case *sql.PGSubquery, *sql.PGExists, *sql.PGUnsupported:
+		case *sql.PGSubquery, *sql.PGExists, *sql.PGUnsupported, *sql.PGWindow:
 			ok = false
 		case *sql.PGIn:
 			ok = ok && x.Sub == nil
@@ -225,6 +225,14 @@ func forChildren(e sql.PGExpr, fn func(sql.PGExpr)) {
 		kids = []sql.PGExpr{x.X, x.Lo, x.Hi}
 	case *sql.PGSubscript:
 		kids = []sql.PGExpr{x.X, x.Index}
+	case *sql.PGField:
+		kids = []sql.PGExpr{x.X}
+	case *sql.PGWindow:
+		kids = append(kids, x.Args...)
+		kids = append(kids, x.Partition...)
+		for _, o := range x.Order {
+			kids = append(kids, o.Expr)
+		}
 	}
 	for _, k := range kids {
 		if k != nil {

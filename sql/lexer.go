@@ -133,6 +133,10 @@ func (l *lexer) next() error {
 		}
 		l.emit(tkParam, l.src[start+1:l.pos], start)
 		return nil
+	case c == '$':
+		if ok, err := l.lexDollarString(); ok || err != nil {
+			return err
+		}
 	case isIdentStart(l.src[l.pos:]):
 		l.lexIdent()
 		return nil
@@ -277,4 +281,30 @@ func (l *lexer) lexNumber() {
 		}
 	}
 	l.emit(tkNumber, l.src[start:l.pos], start)
+}
+
+// lexDollarString reads a dollar-quoted string, $$…$$ or $tag$…$tag$ (the
+// body of DO and CREATE FUNCTION); ok is false when no tag starts here.
+func (l *lexer) lexDollarString() (ok bool, err error) {
+	start := l.pos
+	end := start + 1
+	for end < len(l.src) && l.src[end] != '$' {
+		r, size := utf8.DecodeRuneInString(l.src[end:])
+		if !isIdentPart(r) || r == '$' || end == start+1 && isDigit(l.src[end]) {
+			return false, nil
+		}
+		end += size
+	}
+	if end >= len(l.src) {
+		return false, nil
+	}
+	tag := l.src[start : end+1]
+	body := end + 1
+	closeAt := strings.Index(l.src[body:], tag)
+	if closeAt < 0 {
+		return true, syntaxErrorMsg(l.src, start, "unterminated dollar-quoted string at or near "+quoteNear(l.src[start:]))
+	}
+	l.pos = body + closeAt + len(tag)
+	l.toks = append(l.toks, token{kind: tkString, val: l.src[body : body+closeAt], start: start, end: l.pos})
+	return true, nil
 }

@@ -12,28 +12,47 @@ import (
 // pgConverter turns the TiDB AST of a catalog query into the PGQuery tree.
 // What it cannot express becomes a PGUnsupported node, which is an error
 // only if the evaluator reaches it.
-type pgConverter struct{ si *selectInternals }
+type pgConverter struct {
+	si         *selectInternals
+	colAliases map[string][]string // FROM items' column aliases, by alias (pg_rewrite.go)
+}
 
 func (cv *pgConverter) query(n ast.Node) *PGQuery {
 	switch x := n.(type) {
 	case *ast.SelectStmt:
 		q := &PGQuery{Select: cv.selectBlock(x)}
-		if x.With != nil {
-			q.Select = &PGSelect{From: []PGFrom{&PGUnsupported{Feature: "WITH (common table expressions)"}}}
-		}
 		q.OrderBy, q.Limit, q.Offset = cv.orderLimit(x.OrderBy, x.Limit)
-		return q
+		return cv.with(q, x.With)
 	case *ast.SetOprStmt:
 		q := cv.setOpr(x.SelectList)
-		if x.OrderBy != nil || x.Limit != nil {
+		if x.OrderBy != nil || x.Limit != nil || x.With != nil {
 			q = &PGQuery{Arms: []*PGQuery{q}, All: []bool{false}}
 			q.OrderBy, q.Limit, q.Offset = cv.orderLimit(x.OrderBy, x.Limit)
 		}
-		return q
+		return cv.with(q, x.With)
 	case *ast.SetOprSelectList:
 		return cv.setOpr(x)
 	}
 	return &PGQuery{Select: &PGSelect{From: []PGFrom{&PGUnsupported{Feature: fmt.Sprintf("query %T", n)}}}}
+}
+
+// with attaches a WITH clause's common table expressions to q. WITH
+// RECURSIVE is not run.
+func (cv *pgConverter) with(q *PGQuery, w *ast.WithClause) *PGQuery {
+	if w == nil {
+		return q
+	}
+	if w.IsRecursive {
+		return cv.unsupportedQuery("WITH RECURSIVE")
+	}
+	for _, c := range w.CTEs {
+		cte := PGCTE{Name: c.Name.L, Query: cv.query(c.Query.Query)}
+		for _, n := range c.ColNameList {
+			cte.Cols = append(cte.Cols, n.L)
+		}
+		q.With = append(q.With, cte)
+	}
+	return q
 }
 
 // setOpr converts a UNION chain; INTERSECT and EXCEPT are not run.
@@ -105,16 +124,38 @@ func (cv *pgConverter) item(f *ast.SelectField) PGItem {
 
 // pgColumnName is the output name PostgreSQL gives an unaliased expression.
 func pgColumnName(e PGExpr) string {
+	name, _ := pgFigureName(e)
+	return name
+}
+
+// pgFigureName is PostgreSQL's FigureColname: a name and how strongly the
+// expression claims it. A column or function name beats a cast's type
+// name, which beats the name of the expression under another cast.
+func pgFigureName(e PGExpr) (string, int) {
 	switch x := e.(type) {
 	case *PGColumn:
-		return x.Name
+		return x.Name, 2
 	case *PGFunc:
-		return x.Name
+		return x.Name, 2
+	case *PGWindow:
+		return x.Name, 2
+	case *PGField:
+		return x.Name, 2
 	case *PGCast:
-		if n := pgColumnName(x.X); n != "?column?" {
-			return n
+		if n, strength := pgFigureName(x.X); strength > 1 {
+			return n, strength
 		}
-		return x.Type
+		return x.Type, 1
+	}
+	if n := pgKeywordName(e); n != "?column?" {
+		return n, 2
+	}
+	return "?column?", 0
+}
+
+// pgKeywordName names CASE, ARRAY, EXISTS and scalar subqueries.
+func pgKeywordName(e PGExpr) string {
+	switch x := e.(type) {
 	case *PGCase:
 		return "case"
 	case *PGArray:
@@ -191,11 +232,14 @@ func (cv *pgConverter) tableSource(x *ast.TableSource) PGFrom {
 		return &PGTable{Schema: s.Schema.L, Name: s.Name.L, Alias: alias}
 	case *ast.SelectStmt:
 		if f, ok := tableFunction(s); ok {
-			return &PGFuncFrom{Call: cv.expr(f).(*PGFunc), Alias: alias}
+			if call, ok := cv.expr(f).(*PGFunc); ok {
+				return &PGFuncFrom{Call: call, Alias: alias, Cols: cv.colAliases[alias]}
+			}
+			return &PGUnsupported{Feature: "this function in FROM"}
 		}
-		return &PGSubFrom{Query: cv.query(s), Alias: alias}
+		return &PGSubFrom{Query: cv.query(s), Alias: alias, Cols: cv.colAliases[alias]}
 	case *ast.SetOprStmt:
-		return &PGSubFrom{Query: cv.query(s), Alias: alias}
+		return &PGSubFrom{Query: cv.query(s), Alias: alias, Cols: cv.colAliases[alias]}
 	case *ast.Join:
 		return cv.from(s)
 	}
@@ -279,7 +323,7 @@ func (cv *pgConverter) expr(n ast.ExprNode) PGExpr {
 	case *ast.FuncCallExpr:
 		return cv.call(x)
 	case *ast.WindowFuncExpr:
-		return &PGUnsupported{Feature: "window functions (OVER)"}
+		return cv.window(x)
 	case *ast.AggregateFuncExpr:
 		if x.Order != nil {
 			return &PGUnsupported{Feature: "ORDER BY inside an aggregate"}
@@ -293,6 +337,22 @@ func (cv *pgConverter) expr(n ast.ExprNode) PGExpr {
 		return f
 	}
 	return &PGUnsupported{Feature: fmt.Sprintf("expression %T", n)}
+}
+
+// window converts name(args) OVER (PARTITION BY … ORDER BY …); named
+// windows and explicit frames are not run.
+func (cv *pgConverter) window(x *ast.WindowFuncExpr) PGExpr {
+	if x.Spec.Name.L != "" || x.Spec.Ref.L != "" || x.Spec.Frame != nil {
+		return &PGUnsupported{Feature: "named windows and window frames"}
+	}
+	w := &PGWindow{Name: x.Name, Args: cv.exprs(x.Args)}
+	if pb := x.Spec.PartitionBy; pb != nil {
+		for _, it := range pb.Items {
+			w.Partition = append(w.Partition, cv.expr(it.Expr))
+		}
+	}
+	w.Order, _, _ = cv.orderLimit(x.Spec.OrderBy, nil)
+	return w
 }
 
 func (cv *pgConverter) value(x *test_driver.ValueExpr) PGExpr {
@@ -319,7 +379,7 @@ func (cv *pgConverter) value(x *test_driver.ValueExpr) PGExpr {
 var pgOps = map[opcode.Op]string{
 	opcode.LogicAnd: "and", opcode.LogicOr: "or", opcode.EQ: "=", opcode.NE: "<>", opcode.LT: "<",
 	opcode.LE: "<=", opcode.GT: ">", opcode.GE: ">=", opcode.Plus: "+", opcode.Minus: "-",
-	opcode.Mul: "*", opcode.Div: "/", opcode.Mod: "%",
+	opcode.Mul: "*", opcode.Div: "/", opcode.Mod: "%", opcode.And: "&", opcode.Or: "|",
 }
 
 func (cv *pgConverter) binary(x *ast.BinaryOperationExpr) PGExpr {
@@ -369,12 +429,18 @@ func (cv *pgConverter) call(x *ast.FuncCallExpr) PGExpr {
 		}
 	case fnArrayLit:
 		return &PGArray{Elems: cv.exprs(x.Args)}
+	case fnField:
+		if v, ok := x.Args[1].(*test_driver.ValueExpr); ok && len(x.Args) == 2 {
+			return &PGField{X: cv.expr(x.Args[0]), Name: v.GetString()}
+		}
 	case fnSubscript:
 		if len(x.Args) == 2 {
 			return &PGSubscript{X: cv.expr(x.Args[0]), Index: cv.expr(x.Args[1])}
 		}
 	case fnInterval, fnExtract, fnTumble, fnHop, fnSession:
 		return &PGUnsupported{Feature: name[len("sluice_"):] + " in a catalog query"}
+	case "trim":
+		return cv.trim(x)
 	case "concat":
 		if len(x.Args) == 2 {
 			return &PGOp{Op: "||", L: cv.expr(x.Args[0]), R: cv.expr(x.Args[1])}
@@ -384,6 +450,28 @@ func (cv *pgConverter) call(x *ast.FuncCallExpr) PGExpr {
 		return &PGFunc{Name: name, Args: cv.exprs(x.Args)}
 	}
 	return &PGUnsupported{Feature: "function " + x.FnName.L}
+}
+
+// trim converts TRIM([BOTH|LEADING|TRAILING] [chars] FROM s), which TiDB
+// reads as trim(s, chars, direction), to btrim, ltrim or rtrim(s, chars).
+func (cv *pgConverter) trim(x *ast.FuncCallExpr) PGExpr {
+	if len(x.Args) < 2 {
+		return &PGFunc{Name: "trim", Args: cv.exprs(x.Args)}
+	}
+	name := "btrim"
+	if len(x.Args) == 3 {
+		d, ok := x.Args[2].(*ast.TrimDirectionExpr)
+		if !ok {
+			return &PGUnsupported{Feature: "this form of TRIM"}
+		}
+		switch d.Direction {
+		case ast.TrimLeading:
+			name = "ltrim"
+		case ast.TrimTrailing:
+			name = "rtrim"
+		}
+	}
+	return &PGFunc{Name: name, Args: cv.exprs(x.Args[:2])}
 }
 
 func (cv *pgConverter) cast(x *ast.FuncCallExpr) PGExpr {

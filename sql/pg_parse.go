@@ -32,7 +32,7 @@ func (p *Parser) parseCatalogSelect(c *cursor, base StmtBase) (Statement, error)
 	if !ok {
 		return nil, syntaxErrorAt(c.src, first.start, c.src[first.start:first.end])
 	}
-	cv := &pgConverter{si: &si}
+	cv := &pgConverter{si: &si, colAliases: r.pg.colAliases}
 	q := cv.query(rs)
 	maxN := 0
 	for _, n := range si.params {

@@ -15,6 +15,9 @@ type CatalogSelect struct {
 // PGQuery is a SELECT or a chain of UNIONs with the ORDER BY and LIMIT that
 // apply to its result.
 type PGQuery struct {
+	// With holds the query's common table expressions, visible in its FROM
+	// clauses (and its subqueries') under their names.
+	With []PGCTE
 	// Select is set for a plain SELECT; otherwise Arms holds the UNION's
 	// operands, left-associative, and All[i] says whether the operator
 	// before Arms[i] is UNION ALL (All[0] is unused).
@@ -24,6 +27,13 @@ type PGQuery struct {
 	OrderBy []PGOrder
 	Limit   PGExpr // nil when absent
 	Offset  PGExpr // nil when absent
+}
+
+// PGCTE is one non-recursive WITH name [(Cols)] AS (Query).
+type PGCTE struct {
+	Name  string
+	Cols  []string
+	Query *PGQuery
 }
 
 // PGOrder is one ORDER BY item. An integer constant is an output ordinal.
@@ -60,16 +70,18 @@ type PGFrom interface{ pgFrom() }
 // PGTable is a named relation; Schema is "" when unqualified.
 type PGTable struct{ Schema, Name, Alias string }
 
-// PGSubFrom is a derived table (SELECT …) alias.
+// PGSubFrom is a derived table (SELECT …) alias [(Cols)].
 type PGSubFrom struct {
 	Query *PGQuery
 	Alias string
+	Cols  []string // column aliases; nil keeps the query's names
 }
 
-// PGFuncFrom is a function in FROM, e.g. generate_series(1, 3) AS s.
+// PGFuncFrom is a function in FROM, e.g. generate_series(1, 3) AS s(n).
 type PGFuncFrom struct {
 	Call  *PGFunc
 	Alias string
+	Cols  []string // column aliases; nil names the column after the alias
 }
 
 // PGJoinKind is the kind of a PGJoin.
@@ -119,7 +131,7 @@ type PGFunc struct {
 }
 
 // PGOp is a binary operator (L op R) or, with L nil, a prefix one ("not",
-// "-"). Ops: and or = <> < <= > >= + - * / % ||.
+// "-"). Ops: and or = <> < <= > >= + - * / % || & |.
 type PGOp struct {
 	Op   string
 	L, R PGExpr
@@ -208,6 +220,22 @@ type PGBetween struct {
 // PGSubscript is X[Index] (1-based).
 type PGSubscript struct{ X, Index PGExpr }
 
+// PGField is (X).Name: a field of a composite value.
+type PGField struct {
+	X    PGExpr
+	Name string
+}
+
+// PGWindow is a window function call: Name(Args) OVER (PARTITION BY
+// Partition ORDER BY Order). The frame is the default, so ranking
+// functions see the whole partition.
+type PGWindow struct {
+	Name      string
+	Args      []PGExpr
+	Partition []PGExpr
+	Order     []PGOrder
+}
+
 // PGUnsupported stands for syntax the catalog evaluator does not run. It is
 // an error only when evaluated, so a query whose unsupported part is never
 // reached (a CASE branch, a subquery over an empty relation) still runs.
@@ -231,4 +259,6 @@ func (*PGLike) pgExpr()        {}
 func (*PGRegex) pgExpr()       {}
 func (*PGBetween) pgExpr()     {}
 func (*PGSubscript) pgExpr()   {}
+func (*PGField) pgExpr()       {}
+func (*PGWindow) pgExpr()      {}
 func (*PGUnsupported) pgExpr() {}

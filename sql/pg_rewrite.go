@@ -21,6 +21,9 @@ import (
 //	x[i]                               →  sluice_subscript(x, i)
 //	x = ANY(arr), x <> ALL(arr)        →  x = sluice_any(arr), x <> sluice_all(arr)
 //	FROM f(args) alias                 →  FROM (SELECT f(args)) alias
+//	FROM … alias(c1, c2)               →  FROM … alias, the column names kept aside
+//	(x).field                          →  sluice_field(x, 'field')
+//	a & b, a | b                       →  the same (TiDB's bitwise operators)
 //
 // ANY/ALL over a subquery stay as they are: TiDB reads those.
 
@@ -32,6 +35,7 @@ const (
 	fnSubscript = "sluice_subscript"
 	fnAny       = "sluice_any"
 	fnAll       = "sluice_all"
+	fnField     = "sluice_field"
 )
 
 // pgState is the rewriter's state for a catalog query.
@@ -42,6 +46,10 @@ type pgState struct {
 	// inFrom[d] is true while the FROM list at parenthesis depth d is read,
 	// where a function call is a table function.
 	inFrom map[int]bool
+	// colAliases are the column alias lists of FROM items, by the item's
+	// alias: FROM generate_series(1, 3) AS s(n). TiDB has no syntax for
+	// them, so the rewriter drops them and the converter applies them.
+	colAliases map[string][]string
 }
 
 // pgIdent applies the catalog rewrites to an unquoted word; done is false
@@ -50,10 +58,19 @@ func (r *rewriter) pgIdent(t token) (done bool, err error) {
 	c := r.c
 	next := c.peek()
 	switch {
-	case t.val == "pg_catalog" && next.isOp(".") && c.peekN(1).kind == tkIdent && c.peekN(2).isOp("("):
-		// Every function lives in pg_catalog, so the qualifier adds nothing.
+	case (t.val == "pg_catalog" || t.val == "information_schema") && next.isOp(".") &&
+		c.peekN(1).kind == tkIdent && c.peekN(2).isOp("("):
+		// Function names are unique across the two schemas, so the
+		// qualifier adds nothing.
 		c.next()
 		return true, r.ident(c.next())
+	case next.isOp("(") && !sqlKeywords[t.val] && r.aliasPosition():
+		return true, r.columnAliases(t)
+	case len(r.out) > 0 && r.out[len(r.out)-1].text == "as" && !next.isOp("("):
+		// After AS any word is a name in PostgreSQL (Metabase writes
+		// "AS update", "AS select"); MySQL reserves some of them.
+		r.put(t, "`"+t.val+"`")
+		return true, nil
 	case t.val == "operator" && next.isOp("("):
 		return true, r.operatorCall(t)
 	case t.val == "collate":
@@ -99,6 +116,49 @@ func (r *rewriter) tableFunctionPosition() bool {
 	return false
 }
 
+// aliasPosition reports whether a word here is the alias of a function or
+// subquery in FROM: after AS or right after the item's ")".
+func (r *rewriter) aliasPosition() bool {
+	n := len(r.out)
+	return n > 0 && r.pg.inFrom[len(r.frames)] && (r.out[n-1].text == "as" || r.out[n-1].text == ")")
+}
+
+// columnAliases reads alias(col, …), emitting the alias only.
+func (r *rewriter) columnAliases(t token) error {
+	c := r.c
+	c.next() // (
+	var cols []string
+	for {
+		col := c.next()
+		if col.kind != tkIdent {
+			return syntaxErrorAt(c.src, col.start, c.src[col.start:col.end])
+		}
+		cols = append(cols, col.val)
+		if !c.peek().isOp(",") {
+			break
+		}
+		c.next()
+	}
+	if err := c.expectOp(")"); err != nil {
+		return err
+	}
+	if r.pg.colAliases == nil {
+		r.pg.colAliases = map[string][]string{}
+	}
+	r.pg.colAliases[t.val] = cols
+	r.put(t, "`"+strings.ReplaceAll(t.val, "`", "``")+"`")
+	return nil
+}
+
+// fieldAccess rewrites (x).name to sluice_field(x, 'name').
+func (r *rewriter) fieldAccess(t token) error {
+	j := r.operandStart()
+	name := r.c.next()
+	r.wrapOperand(j, fnField)
+	r.put(name, ",", quoteLiteral(name.val), ")")
+	return nil
+}
+
 // trackClause follows which clause of the SELECT at the current depth is
 // being read, for tableFunctionPosition.
 func (r *rewriter) trackClause(t token) {
@@ -140,6 +200,13 @@ func (r *rewriter) pgOp(t token) (done bool, err error) {
 		r.frames = r.frames[:n-1]
 		r.put(t, ")")
 		return true, nil
+	case ".":
+		if m := len(r.out); m > 0 && r.out[m-1].text == ")" && r.c.peek().kind == tkIdent && !r.c.peekN(1).isOp("(") {
+			return true, r.fieldAccess(t)
+		}
+	case "&", "|":
+		r.put(t, t.val)
+		return true, nil
 	case "~":
 		return true, r.regexOp(t, false, r.acceptStar(t))
 	case "!":
@@ -168,10 +235,7 @@ func (r *rewriter) regexOp(t token, not, ci bool) error {
 		if j < 0 {
 			return syntaxErrorAt(r.c.src, t.start, "~*")
 		}
-		operand := append([]outTok(nil), r.out[j:]...)
-		head := operand[0]
-		r.out = append(r.out[:j], outTok{fnCI, head.orig, head.origEnd}, outTok{"(", head.orig, head.origEnd})
-		r.out = append(r.out, operand...)
+		r.wrapOperand(j, fnCI)
 		r.put(t, ")")
 	}
 	if not {
@@ -187,10 +251,7 @@ func (r *rewriter) subscript(t token) error {
 	if j < 0 {
 		return syntaxErrorAt(r.c.src, t.start, t.val)
 	}
-	operand := append([]outTok(nil), r.out[j:]...)
-	head := operand[0]
-	r.out = append(r.out[:j], outTok{fnSubscript, head.orig, head.origEnd}, outTok{"(", head.orig, head.origEnd})
-	r.out = append(r.out, operand...)
+	r.wrapOperand(j, fnSubscript)
 	r.frames = append(r.frames, parenFrame{bracket: true})
 	r.put(t, ",")
 	return nil
@@ -280,9 +341,11 @@ func (r *rewriter) pgTargetType() (int, error) {
 }
 
 // isCatalogQuery reports whether a SELECT's tokens name a relation of
-// pg_catalog or information_schema: schema-qualified, or an unqualified
-// pg_* name where a relation is expected. Such a SELECT is parsed with the
-// catalog rewrites and answered by the planner's catalog evaluator.
+// pg_catalog or information_schema: schema-qualified, or a pg_* name
+// (quoted or not, as ORMs write them) where a relation is expected; or
+// cast to a reg* type, which only the catalogs can answer. Such a SELECT
+// is parsed with the catalog rewrites and answered by the planner's
+// catalog evaluator.
 func isCatalogQuery(toks []token) bool {
 	at := func(i int) token {
 		if i < len(toks) {
@@ -291,7 +354,7 @@ func isCatalogQuery(toks []token) bool {
 		return token{kind: tkEOF}
 	}
 	for i, t := range toks {
-		if t.kind != tkIdent || t.quoted {
+		if t.kind != tkIdent {
 			continue
 		}
 		switch {
@@ -300,7 +363,14 @@ func isCatalogQuery(toks []token) bool {
 		case strings.HasPrefix(t.val, "pg_") && i > 0 && !at(i+1).isOp("(") && !at(i+1).isOp(".") &&
 			(toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].isOp(",")):
 			return true
+		case regTypes[t.val] && !t.quoted && i > 0 && (toks[i-1].isOp("::") || toks[i-1].is("as") ||
+			toks[i-1].isOp(".") && i > 2 && toks[i-2].is("pg_catalog") && toks[i-3].isOp("::")):
+			return true
 		}
 	}
 	return false
 }
+
+// regTypes are the reg* types: their values are catalog objects.
+var regTypes = map[string]bool{"regclass": true, "regtype": true, "regproc": true,
+	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true}

@@ -170,7 +170,7 @@ func init() {
 		inner outer cross full natural using exists any some union intersect except with over partition
 		escape window for update lateral true false unknown collate current_timestamp current_date
 		current_time localtime localtimestamp current_user session_user user array row into nulls
-		recursive interval cast extract`) {
+		recursive interval cast extract both leading trailing`) {
 		sqlKeywords[w] = true
 	}
 }
@@ -287,13 +287,25 @@ func (r *rewriter) postfixCast(t token) error {
 	if err != nil {
 		return err
 	}
-	operand := append([]outTok(nil), r.out[j:]...)
-	r.out = r.out[:j]
-	head := operand[0]
-	r.out = append(r.out, outTok{fnCast, head.orig, head.origEnd}, outTok{"(", head.orig, head.origEnd})
-	r.out = append(r.out, operand...)
+	r.wrapOperand(j, fnCast)
 	r.put(t, ",", strconv.Itoa(i), ")")
 	return nil
+}
+
+// wrapOperand turns the operand starting at out[j] into the first argument
+// of fn: "fn(" goes before it. The "?" tokens after j move along in params.
+func (r *rewriter) wrapOperand(j int, fn string) {
+	head := r.out[j]
+	ins := []outTok{{fn, head.orig, head.origEnd}, {"(", head.orig, head.origEnd}}
+	r.out = append(r.out[:j], append(ins, r.out[j:]...)...)
+	moved := map[int]int{}
+	for i, n := range r.params {
+		if i >= j {
+			i += len(ins)
+		}
+		moved[i] = n
+	}
+	r.params = moved
 }
 
 // notFuncNames are words that can precede "(" without naming a function.
