@@ -32,9 +32,11 @@ type (
 	}
 	cmdSync  struct{}
 	cmdFlush struct{}
-	// cmdIgnored is a message that is valid but needs no answer here
-	// (CopyData/CopyDone/CopyFail outside COPY, as PostgreSQL ignores them).
-	cmdIgnored struct{}
+	// COPY FROM STDIN reads these; outside COPY they are ignored, as
+	// PostgreSQL does (the client may still be sending after a failed COPY).
+	cmdCopyData struct{ data []byte }
+	cmdCopyDone struct{}
+	cmdCopyFail struct{ msg string }
 	// cmdUnsupported is a valid message Sluice does not implement.
 	cmdUnsupported struct{ what string }
 	// cmdProtocolError ends the connection with 08P01.
@@ -49,7 +51,9 @@ func (*cmdExecute) command()       {}
 func (*cmdClose) command()         {}
 func (*cmdSync) command()          {}
 func (*cmdFlush) command()         {}
-func (*cmdIgnored) command()       {}
+func (*cmdCopyData) command()      {}
+func (*cmdCopyDone) command()      {}
+func (*cmdCopyFail) command()      {}
 func (*cmdUnsupported) command()   {}
 func (*cmdProtocolError) command() {}
 
@@ -99,8 +103,12 @@ func toCommand(msg pgproto3.FrontendMessage) (command, error) {
 		return &cmdFlush{}, nil
 	case *pgproto3.Terminate:
 		return nil, nil
-	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
-		return &cmdIgnored{}, nil
+	case *pgproto3.CopyData:
+		return &cmdCopyData{data: append([]byte(nil), m.Data...)}, nil
+	case *pgproto3.CopyDone:
+		return &cmdCopyDone{}, nil
+	case *pgproto3.CopyFail:
+		return &cmdCopyFail{msg: m.Message}, nil
 	case *pgproto3.FunctionCall:
 		return &cmdUnsupported{what: "the fast-path function call interface"}, nil
 	}

@@ -105,6 +105,7 @@ type fakeExec struct {
 	mu struct {
 		sync.Mutex
 		streams []*fakeStream
+		copied  []string // rows received by CopyInsert (copy_test.go)
 	}
 	// streamStarted receives each new stream.
 	streamStarted chan *fakeStream

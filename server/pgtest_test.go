@@ -28,6 +28,7 @@ import (
 //	feed rows=N first=K  push a batch into the running continuous query
 //	disconnect         close the client side
 //	wait-closed        wait until the server closed the continuous query's stream
+//	copied             print the rows COPY FROM produced so far (and forget them)
 func TestPGTest(t *testing.T) {
 	datadriven.Walk(t, "testdata/pgtest", func(t *testing.T, path string) {
 		ts := startServer(t)
@@ -134,6 +135,8 @@ func (h *pgtestConn) run(t *testing.T, d *datadriven.TestData) string {
 		h.close()
 		h.nc = nil
 		return "ok"
+	case "copied":
+		return h.ts.exec.copiedRows()
 	case "wait-closed":
 		if h.stream == nil {
 			h.stream = h.ts.exec.lastStream(t)
@@ -199,8 +202,14 @@ func (h *pgtestConn) render(msg pgproto3.BackendMessage) string {
 		// Only the fields a client relies on; the rest are empty.
 		b, _ := json.Marshal(struct {
 			Type, Severity, Code, Message string
-			Position                      int32 `json:",omitempty"`
-		}{"ErrorResponse", e.Severity, e.Code, e.Message, e.Position})
+			Position                      int32  `json:",omitempty"`
+			Where                         string `json:",omitempty"`
+		}{"ErrorResponse", e.Severity, e.Code, e.Message, e.Position, e.Where})
+		return string(b)
+	}
+	if d, ok := msg.(*pgproto3.CopyData); ok {
+		// COPY output is text: show it as text, not pgproto3's hex.
+		b, _ := json.Marshal(struct{ Type, Text string }{"CopyData", string(d.Data)})
 		return string(b)
 	}
 	b, err := json.Marshal(msg)
@@ -233,6 +242,16 @@ func decodeFrontend(t *testing.T, line string) pgproto3.FrontendMessage {
 		msg = &pgproto3.Close{}
 	case "Terminate":
 		msg = &pgproto3.Terminate{}
+	case "CopyData":
+		var text struct{ Text string }
+		if err := json.Unmarshal([]byte(body), &text); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return &pgproto3.CopyData{Data: []byte(text.Text)}
+	case "CopyDone":
+		msg = &pgproto3.CopyDone{}
+	case "CopyFail":
+		msg = &pgproto3.CopyFail{}
 	case "SSLRequest":
 		msg = &pgproto3.SSLRequest{}
 	case "GSSEncRequest":
