@@ -35,3 +35,7 @@ type wallTicker struct{ t *time.Ticker }
 
 func (w wallTicker) C() <-chan time.Time { return w.t.C }
 func (w wallTicker) Stop()               { w.t.Stop() }
+
+// Now is the engine clock's time; SQL's now() reads it, so tests with a
+// fake Clock see a fixed now().
+func (e *Engine) Now() time.Time { return e.opts.Clock.Now() }

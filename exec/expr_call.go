@@ -83,6 +83,12 @@ func buildCall(fn string, t arrow.DataType, args []Expr) (Expr, error) {
 		return newExtract(args)
 	case "coalesce":
 		return newCoalesce(t, args)
+	case "floor", "ceil", "trunc", "round", "abs":
+		return newMathFunc(fn, args)
+	case "to_timestamp":
+		return newToTimestamp(t, args)
+	case "pg_sleep":
+		return newPgSleep(args)
 	}
 	return nil, fmt.Errorf("unknown function")
 }

@@ -17,15 +17,18 @@ func (p *Planner) executeExplain(prep *Prepared, params []any) (*Result, error) 
 	}
 	var spec *exec.QuerySpec
 	var err error
+	// EXPLAIN shows session functions as a fresh session's values and
+	// runs none of their effects (set_config, pg_cancel_backend).
+	env := &stmtEnv{sess: defaultSession{}, now: p.eng.Now()}
 	pull := !prep.query.From.IsStream
 	if pull {
 		spec = &exec.QuerySpec{Source: exec.SourceSpec{Stream: prep.query.From.Name, EventTimeCol: -1}}
-		spec.Ops, err = p.buildOps(prep.query, params)
+		spec.Ops, err = p.buildOps(env, prep.query, params)
 		for _, in := range prep.query.Input {
 			spec.Source.Columns = append(spec.Source.Columns, arrow.Field{Name: in.Name, Type: in.Type})
 		}
 	} else {
-		spec, err = p.buildSpec(prep.query, params)
+		spec, err = p.buildSpec(env, prep.query, params)
 	}
 	if err != nil {
 		return nil, err

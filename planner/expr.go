@@ -15,6 +15,7 @@ import (
 // agg0…). The first error sticks in err, so callers check once.
 type converter struct {
 	params     []any
+	env        *stmtEnv // nil refuses session functions (persistent queries)
 	aggregated bool
 	windowed   bool
 	keys       int
@@ -69,6 +70,9 @@ func (c *converter) expr(e sql.Expr) exec.Expr {
 }
 
 func (c *converter) call(e *sql.Call) exec.Expr {
+	if sql.IsSessionFunc(e.Func) {
+		return c.sessionCall(e)
+	}
 	args := make([]exec.Expr, len(e.Args))
 	for i, a := range e.Args {
 		args[i] = c.expr(a)

@@ -114,7 +114,7 @@ func (p *Planner) planView(s *sql.CreateView) (*persistPlan, error) {
 	if q.Window != nil {
 		q.Emit = sql.EmitOnWindowClose
 	}
-	spec, err := p.buildSpec(q, nil)
+	spec, err := p.buildSpec(nil, q, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (p *Planner) planSink(s *sql.CreateStream) (*persistPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := p.buildSpec(q, nil)
+	spec, err := p.buildSpec(nil, q, nil)
 	if err != nil {
 		return nil, err
 	}

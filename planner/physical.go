@@ -8,13 +8,13 @@ import (
 )
 
 // buildSpec turns a bound query into the physical micro-batch plan, with
-// parameters substituted as literals.
-func (p *Planner) buildSpec(q *sql.Query, params []any) (*exec.QuerySpec, error) {
+// parameters and session functions (env) substituted as literals.
+func (p *Planner) buildSpec(env *stmtEnv, q *sql.Query, params []any) (*exec.QuerySpec, error) {
 	def, ok := p.eng.Stream(q.From.Name)
 	if !ok {
 		return nil, sql.Errorf(sql.CodeUndefinedTable, "relation %q does not exist", q.From.Name)
 	}
-	ops, err := p.buildOps(q, params)
+	ops, err := p.buildOps(env, q, params)
 	if err != nil {
 		return nil, err
 	}
@@ -23,8 +23,8 @@ func (p *Planner) buildSpec(q *sql.Query, params []any) (*exec.QuerySpec, error)
 
 // buildOps is the operator chain of a query over its Input columns:
 // Filter(WHERE) → WindowAgg → Filter(HAVING) → Sort(ORDER BY) → Project.
-func (p *Planner) buildOps(q *sql.Query, params []any) ([]exec.OpSpec, error) {
-	c := &converter{params: params}
+func (p *Planner) buildOps(env *stmtEnv, q *sql.Query, params []any) ([]exec.OpSpec, error) {
+	c := &converter{params: params, env: env}
 	var ops []exec.OpSpec
 	if q.Where != nil {
 		ops = append(ops, &exec.FilterSpec{Pred: c.expr(q.Where)})

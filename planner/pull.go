@@ -34,7 +34,7 @@ func (p *Planner) executePull(ctx context.Context, prep *Prepared, params []any)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := p.buildOps(q, params)
+	ops, err := p.buildOps(p.stmtEnv(ctx), q, params)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func (p *Planner) executeSelect(ctx context.Context, prep *Prepared, params []an
 	if limit == 0 {
 		return &Result{Tag: "SELECT", Schema: prep.Schema}, nil
 	}
-	spec, err := p.buildSpec(q, params)
+	spec, err := p.buildSpec(p.stmtEnv(ctx), q, params)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func limitOf(q *sql.Query, params []any) (int64, error) {
 // liveness probes) over one row with no columns.
 func (p *Planner) constantSelect(ctx context.Context, prep *Prepared, params []any) (*Result, error) {
 	q := prep.query
-	c := &converter{params: params}
+	c := &converter{params: params, env: p.stmtEnv(ctx)}
 	one := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
 	defer one.Release()
 	cols := make([]arrow.Array, 0, len(q.Output))

@@ -69,6 +69,9 @@ type conn struct {
 	pending int
 	// writeErr is the first error writing to the client; the executor stops.
 	writeErr error
+	// closing is set when a statement consumed a protocol violation (COPY
+	// FROM reads messages itself): the executor stops after reporting it.
+	closing bool
 }
 
 // serveConn runs one connection to its end. The calling goroutine becomes
@@ -107,7 +110,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, id uint64) {
 	}
 	c.log.Debug("session started", "user", c.sess.user, "application_name", c.sess.get("application_name"))
 
-	connCtx, cancel := context.WithCancel(ctx)
+	connCtx, cancel := context.WithCancel(c.withSession(ctx))
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { c.readLoop(connCtx) })
@@ -295,7 +298,7 @@ func (c *conn) execLoop(ctx context.Context) {
 			c.sendFatal(codeAdminShutdown, "terminating connection due to administrator command")
 			return
 		}
-		if stop || c.writeErr != nil {
+		if stop || c.writeErr != nil || c.closing {
 			return
 		}
 	}
@@ -331,6 +334,10 @@ func (c *conn) run(ctx context.Context, cmd command) bool {
 		if ctx.Err() != nil {
 			return true // shutting down: execLoop says so
 		}
+		if c.closing {
+			_ = c.flush()
+			return true
+		}
 		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.sess.txn})
 		_ = c.flush()
 	case *cmdParse:
@@ -349,7 +356,7 @@ func (c *conn) run(ctx context.Context, cmd command) bool {
 		_ = c.flush()
 	case *cmdFlush:
 		_ = c.flush()
-	case *cmdIgnored:
+	case *cmdCopyData, *cmdCopyDone, *cmdCopyFail:
 	case *cmdUnsupported:
 		c.extended(ctx, sql.Errorf(sql.CodeFeatureNotSupported, "%s is not supported", cmd.what))
 	case *cmdProtocolError:
@@ -369,7 +376,19 @@ func (c *conn) extended(ctx context.Context, err error) {
 	if err == nil || ctx.Err() != nil { // on shutdown execLoop reports instead
 		return
 	}
-	c.sendError(err)
+	if _, ok := errors.AsType[*protocolError](err); ok {
+		// A malformed Bind or Describe is 08P01 but, as in PostgreSQL, an
+		// ERROR: the connection stays usable after Sync, and a FATAL
+		// would make drivers drop it.
+		resp := pgError(c.log, err)
+		resp.Severity, resp.SeverityUnlocalized = "ERROR", "ERROR"
+		c.be.Send(resp)
+		if c.sess.txn == txnInBlock {
+			c.sess.txn = txnFailed
+		}
+	} else {
+		c.sendError(err)
+	}
 	c.ignoreTillSync = true
 }
 
@@ -447,5 +466,16 @@ func (c *conn) closeAll() {
 	for name, p := range c.portals {
 		p.close()
 		delete(c.portals, name)
+	}
+}
+
+// closeTransient releases the portals that end with their transaction:
+// all but cursors declared WITH HOLD.
+func (c *conn) closeTransient() {
+	for name, p := range c.portals {
+		if !p.hold {
+			p.close()
+			delete(c.portals, name)
+		}
 	}
 }

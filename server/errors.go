@@ -28,6 +28,11 @@ const (
 	codeTooManyQueries     = "53000"
 	codeDataCorrupted      = "XX001"
 	codeNotInPrerequisite  = "55000"
+	// Session statements (session.go, session_txn.go).
+	codeCantChangeRuntimeParam = "55P02"
+	codeActiveTxn              = "25001"
+	codeNoActiveTxn            = "25P01"
+	codeInvalidSavepoint       = "3B001"
 )
 
 // errSendOnly is returned by Decode of messages the server only sends.

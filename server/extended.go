@@ -37,6 +37,9 @@ type portal struct {
 	cancel context.CancelFunc
 	out    *outcome // set by the first Execute
 	done   bool
+	// hold marks a cursor declared WITH HOLD: it outlives its transaction
+	// and lasts until CLOSE or the end of the session.
+	hold bool
 }
 
 // close cancels the portal's query and releases its result. An error from
@@ -51,6 +54,11 @@ func (c *conn) parse(cmd *cmdParse) error {
 		if _, ok := c.stmts[cmd.name]; ok {
 			return sql.Errorf(codeDuplicateStatement, "prepared statement %q already exists", cmd.name)
 		}
+	}
+	if cp, _ := sql.ParseCopy(cmd.query); cp != nil {
+		// COPY reads or writes CopyData in the middle of the statement; it
+		// is served from a simple Query only (what libpq, pgx and psql send).
+		return sql.Errorf(sql.CodeFeatureNotSupported, "COPY is supported in a simple Query message only, not over the extended protocol")
 	}
 	stmts, err := c.parser.Parse(cmd.query)
 	if err != nil {
@@ -77,20 +85,9 @@ func (c *conn) parse(cmd *cmdParse) error {
 
 // prepare fills ps for its statement.
 func (c *conn) prepare(ps *prepStmt, declared []arrow.DataType) error {
-	switch s := ps.stmt.(type) {
-	case nil, *sql.Empty, *sql.Set:
-		return nil
-	case *sql.Txn:
-		return nil
-	case *sql.Show:
-		if s.Kind == sql.ShowParam {
-			r, err := c.sess.show(s.Name)
-			if err != nil {
-				return err
-			}
-			ps.schema = textSchema(r.cols)
-			return nil
-		}
+	if schema, ok, err := c.describeSession(ps.stmt); ok {
+		ps.schema = schema
+		return err
 	}
 	if c.sess.txn == txnFailed {
 		return sql.Errorf(codeInFailedTxn, "current transaction is aborted, commands ignored until end of transaction block")
@@ -249,7 +246,7 @@ func (c *conn) closeTarget(cmd *cmdClose) error {
 // implicit transaction ends, and with it every portal.
 func (c *conn) sync() {
 	if c.sess.txn == txnIdle {
-		c.closeAll()
+		c.closeTransient()
 	}
 }
 

@@ -37,30 +37,8 @@ func (c *conn) start(ctx context.Context, stmt sql.Statement, prep *planner.Prep
 	if _, ok := stmt.(*sql.Empty); ok || stmt == nil {
 		return &outcome{empty: true}, nil
 	}
-	txn, isTxn := stmt.(*sql.Txn)
-	if c.sess.txn == txnFailed && !(isTxn && txn.Kind != sql.TxnBegin) {
-		return nil, sql.Errorf(codeInFailedTxn, "current transaction is aborted, commands ignored until end of transaction block")
-	}
-	switch s := stmt.(type) {
-	case *sql.Txn:
-		return &outcome{tag: c.txnControl(s.Kind)}, nil
-	case *sql.Set:
-		report, err := c.sess.set(s)
-		if err != nil {
-			return nil, err
-		}
-		if report != "" {
-			c.be.Send(&pgproto3.ParameterStatus{Name: report, Value: c.sess.get(report)})
-		}
-		return &outcome{tag: "SET"}, nil
-	case *sql.Show:
-		if s.Kind == sql.ShowParam {
-			r, err := c.sess.show(s.Name)
-			if err != nil {
-				return nil, err
-			}
-			return &outcome{tag: "SHOW", src: &rowSource{schema: textSchema(r.cols), text: r}}, nil
-		}
+	if out, ok, err := c.sessionStatement(stmt); ok {
+		return out, err
 	}
 	if prep == nil {
 		var err error
@@ -94,36 +72,6 @@ func (c *conn) start(ctx context.Context, stmt sql.Statement, prep *planner.Prep
 	return &outcome{tag: verb}, nil
 }
 
-// txnControl applies BEGIN/COMMIT/ROLLBACK and returns the tag. Sluice has
-// no transactional effects; the status is tracked for drivers.
-func (c *conn) txnControl(kind sql.TxnKind) string {
-	switch kind {
-	case sql.TxnBegin:
-		if c.sess.txn != txnIdle {
-			c.notice("25001", "there is already a transaction in progress")
-		} else {
-			c.sess.txn = txnInBlock
-		}
-		return "BEGIN"
-	case sql.TxnCommit:
-		tag := "COMMIT"
-		switch c.sess.txn {
-		case txnIdle:
-			c.notice("25P01", "there is no transaction in progress")
-		case txnFailed:
-			tag = "ROLLBACK"
-		}
-		c.sess.txn = txnIdle
-		return tag
-	default:
-		if c.sess.txn == txnIdle {
-			c.notice("25P01", "there is no transaction in progress")
-		}
-		c.sess.txn = txnIdle
-		return "ROLLBACK"
-	}
-}
-
 func (c *conn) notice(code, msg string) {
 	c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: code, Message: msg})
 }
@@ -133,12 +81,18 @@ func (c *conn) notice(code, msg string) {
 func (c *conn) simpleQuery(ctx context.Context, query string) {
 	defer func() {
 		if c.sess.txn == txnIdle {
-			c.closeAll()
+			c.closeTransient()
 		}
 	}()
 	if handled, err := c.cursorStatement(ctx, query); handled {
 		if err != nil {
 			c.sendError(err)
+		}
+		return
+	}
+	if handled, err := c.copyStatement(ctx, query); handled {
+		if err != nil && ctx.Err() == nil {
+			c.sendCopyError(err)
 		}
 		return
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -39,6 +40,7 @@ var paramDefaults = map[string]paramDefault{
 	"transaction_isolation":         {"read committed", "Sets the current transaction's isolation level.", false},
 	"default_transaction_isolation": {"read committed", "Sets the transaction isolation level of each new transaction.", false},
 	"transaction_read_only":         {"off", "Sets the current transaction's read-only status.", false},
+	"default_transaction_read_only": {"off", "Sets the default read-only status of new transactions.", false},
 	"extra_float_digits":            {"1", "Sets the number of digits displayed for floating-point values.", false},
 	"search_path":                   {`"$user", public`, "Sets the schema search order for names that are not schema-qualified.", false},
 	"max_identifier_length":         {"63", "Shows the maximum identifier length.", true},
@@ -65,20 +67,28 @@ var paramAliases = map[string]string{
 // session is the per-connection state of the SQL session: parameters and
 // the transaction status. Owned by the executor goroutine.
 type session struct {
-	user   string
+	user, database string
+	// base holds the values given at startup: what RESET restores.
+	base   map[string]string
 	params map[string]string // lower-cased names; only values that differ from the defaults
 	txn    byte
+	// blk is the open transaction block's undo state (session_txn.go);
+	// nil outside a block.
+	blk *txnBlock
 }
 
 func newSession(user string, startup map[string]string) session {
-	s := session{user: user, params: make(map[string]string), txn: txnIdle}
-	s.params["session_authorization"] = user
+	s := session{user: user, database: user, base: map[string]string{"session_authorization": user}, txn: txnIdle}
 	for k, v := range startup {
 		k = strings.ToLower(k)
 		if d, ok := paramDefaults[k]; ok && !d.readOnly {
-			s.params[k] = v
+			s.base[k] = v
 		}
 	}
+	if db := startup["database"]; db != "" {
+		s.database = db
+	}
+	s.params = maps.Clone(s.base)
 	return s
 }
 
@@ -90,37 +100,57 @@ func canonicalParam(name string) string {
 	return name
 }
 
-// get returns a parameter's value ("" when unknown).
+// get returns a parameter's value ("" when unknown). Outside an explicit
+// SET TRANSACTION, a transaction's characteristics are the session's
+// defaults, as in PostgreSQL.
 func (s *session) get(name string) string {
-	name = canonicalParam(name)
-	if v, ok := s.params[name]; ok {
-		return v
-	}
-	return paramDefaults[name].value
+	v, _ := s.setting(name)
+	return v
 }
 
-// set applies SET. It returns the ParameterStatus name to report, or "".
+// setting returns a parameter's value and whether it exists (known, or
+// set by the session).
+func (s *session) setting(name string) (string, bool) {
+	name = canonicalParam(name)
+	if v, ok := s.params[name]; ok {
+		return v, true
+	}
+	if dflt, ok := txnDefaults[name]; ok {
+		return s.get(dflt), true
+	}
+	d, ok := paramDefaults[name]
+	return d.value, ok
+}
+
+// txnDefaults maps a transaction characteristic to the session default it
+// starts from.
+var txnDefaults = map[string]string{
+	"transaction_isolation": "default_transaction_isolation",
+	"transaction_read_only": "default_transaction_read_only",
+}
+
+// set applies SET and RESET. It returns the ParameterStatus name to report
+// when a single reported parameter changed, or "" (callers that need every
+// change compare reportedValues before and after).
 func (s *session) set(st *sql.Set) (string, error) {
 	name := canonicalParam(st.Name)
-	d, known := paramDefaults[name]
-	if known && d.readOnly {
-		return "", sql.Errorf(sql.CodeInvalidParameter, "parameter %q cannot be changed", st.Name)
+	switch {
+	case name == "transaction":
+		return "", s.setTransaction(st.Value)
+	case name == "all" && st.Reset:
+		s.undoable()
+		s.params = maps.Clone(s.base)
+		return "", nil
 	}
-	value := st.Value
-	if strings.EqualFold(value, "DEFAULT") {
-		delete(s.params, name)
-	} else {
-		if name == "client_encoding" {
-			switch strings.ToUpper(strings.ReplaceAll(value, "-", "")) {
-			case "UTF8", "UNICODE":
-				value = "UTF8"
-			default:
-				return "", sql.Errorf(sql.CodeFeatureNotSupported, "client_encoding %q is not supported; Sluice speaks UTF8", value)
-			}
-		}
-		// Unknown parameters are stored too: drivers set many of them, and
-		// SHOW reads them back.
-		s.params[name] = value
+	if d, known := paramDefaults[name]; known && d.readOnly {
+		return "", sql.Errorf(codeCantChangeRuntimeParam, "parameter %q cannot be changed", name)
+	}
+	value, err := paramValue(name, st.Value)
+	if err != nil {
+		return "", err
+	}
+	if err := s.assign(name, value, st.Local); err != nil {
+		return "", err
 	}
 	for _, r := range reportedParams {
 		if strings.EqualFold(r, name) {
@@ -128,6 +158,49 @@ func (s *session) set(st *sql.Set) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// paramValue checks a value for SET; DEFAULT stays "DEFAULT".
+func paramValue(name, value string) (string, error) {
+	if name != "client_encoding" || strings.EqualFold(value, "DEFAULT") {
+		return value, nil
+	}
+	switch strings.ToUpper(strings.ReplaceAll(value, "-", "")) {
+	case "UTF8", "UNICODE":
+		return "UTF8", nil
+	}
+	return "", sql.Errorf(sql.CodeFeatureNotSupported, "client_encoding %q is not supported; Sluice speaks UTF8", value)
+}
+
+// assign sets one parameter (value "DEFAULT" restores the startup value).
+// Unknown parameters are stored too: drivers set many of them, and SHOW
+// reads them back. SET LOCAL outside a transaction block does nothing, as
+// in PostgreSQL (which warns).
+func (s *session) assign(name, value string, local bool) error {
+	if local && s.txn == txnIdle {
+		return nil
+	}
+	s.undoable()
+	s.noteLocal(name, local)
+	if strings.EqualFold(value, "DEFAULT") {
+		if v, ok := s.base[name]; ok {
+			s.params[name] = v
+		} else {
+			delete(s.params, name)
+		}
+		return nil
+	}
+	s.params[name] = value
+	return nil
+}
+
+// reportedValues are the current values of the ParameterStatus parameters.
+func (s *session) reportedValues() map[string]string {
+	out := make(map[string]string, len(reportedParams))
+	for _, r := range reportedParams {
+		out[r] = s.get(r)
+	}
+	return out
 }
 
 // show returns the rows of SHOW name: one column named after the parameter,

@@ -103,6 +103,9 @@ type Set struct {
 	Name  string // lower-cased
 	Value string // the value as text, unquoted; "DEFAULT" for DEFAULT
 	Local bool
+	// Reset is set for RESET name (Value "DEFAULT") and RESET ALL (Name
+	// "all"), whose command tag is RESET.
+	Reset bool
 }
 
 // TxnKind is the kind of a transaction-control statement.

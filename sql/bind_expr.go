@@ -171,6 +171,9 @@ func (b *binder) bindColumn(x *ast.ColumnNameExpr, sc scope) (Expr, error) {
 	}
 	typ, ok := b.lookupColumn(name)
 	if !ok {
+		if e, ok := b.sessionKeyword(x); ok {
+			return e, nil
+		}
 		e := b.errAt(x, CodeUndefinedColumn, "column %q does not exist", name)
 		if b.isWindowBound(x) || (b.q.Window == nil && (name == "window_start" || name == "window_end")) {
 			e.Hint = "window_start and window_end exist in the select list, HAVING and ORDER BY of a query with a window function in GROUP BY"

@@ -58,6 +58,9 @@ func (b *binder) bindFunc(x *ast.FuncCallExpr, sc scope) (Expr, error) {
 	case fnExtract, "date_part":
 		return b.extract(x, args)
 	}
+	if e, ok, err := b.bindMoreFunc(x, name, args); ok {
+		return e, err
+	}
 	return nil, b.noFunction(x, name, args)
 }
 

@@ -204,10 +204,16 @@ var timestampLayouts = []string{
 }
 
 // parseTimestamp reads a timestamp as microseconds since the epoch. Text
-// without a zone is UTC; a zone offset is applied (Sluice runs in UTC).
+// without a zone is UTC (Sluice's TimeZone). As in PostgreSQL, a zone in
+// the text is applied for TIMESTAMPTZ and silently ignored for TIMESTAMP:
+// '2024-01-01 10:00+02'::timestamp is 10:00.
 func parseTimestamp(s string, t arrow.DataType) (any, error) {
 	for _, layout := range timestampLayouts {
 		if ts, err := time.Parse(layout, s); err == nil {
+			if temporalRank(t) == 2 {
+				y, mo, d := ts.Date()
+				ts = time.Date(y, mo, d, ts.Hour(), ts.Minute(), ts.Second(), ts.Nanosecond(), time.UTC)
+			}
 			return ts.UnixMicro(), nil
 		}
 	}

@@ -112,9 +112,19 @@ func formatStmt(s Statement) string {
 	case *Describe:
 		return "describe " + s.Name
 	case *Set:
-		return fmt.Sprintf("set %s=%q local=%t", s.Name, s.Value, s.Local)
+		out := fmt.Sprintf("set %s=%q local=%t", s.Name, s.Value, s.Local)
+		if s.Reset {
+			out += " reset"
+		}
+		return out
 	case *Txn:
 		return fmt.Sprintf("txn kind=%d", s.Kind)
+	case *Savepoint:
+		return fmt.Sprintf("savepoint kind=%d name=%q", s.Kind, s.Name)
+	case *Deallocate:
+		return fmt.Sprintf("deallocate name=%q all=%t", s.Name, s.All)
+	case *Discard:
+		return "discard " + s.What
 	case *Explain:
 		return "explain: " + formatSelect(s.Query)
 	case *Insert:

@@ -103,18 +103,30 @@ func (p *Parser) parseStatement(c *cursor) (Statement, error) {
 		return parseReset(c, base)
 	case "begin", "start", "commit", "end", "rollback", "abort":
 		return parseTxn(c, base)
+	case "savepoint", "release":
+		return parseSavepoint(c, base)
+	case "deallocate":
+		return parseDeallocate(c, base)
+	case "discard":
+		return parseDiscard(c, base)
 	case "explain":
 		return p.parseExplain(c, base)
 	case "insert":
 		return parseInsert(c, base)
 	case "with":
+		if c.peekN(1).is("recursive") {
+			return nil, notSupported(c.src, t.start, "WITH RECURSIVE")
+		}
+		if isCatalogQuery(c.toks[c.i:]) {
+			return p.parseCatalogSelect(c, base)
+		}
 		return nil, notSupported(c.src, t.start, "WITH (common table expressions)")
 	case "values", "table":
 		return nil, notSupported(c.src, t.start, "top-level "+upper(t.val))
 	case "update", "delete", "alter", "truncate", "grant", "revoke", "copy",
-		"declare", "fetch", "close", "prepare", "execute", "deallocate",
-		"listen", "notify", "vacuum", "analyze", "lock", "savepoint", "release",
-		"merge", "call", "do", "comment", "discard", "checkpoint":
+		"declare", "fetch", "close", "prepare", "execute",
+		"listen", "notify", "vacuum", "analyze", "lock",
+		"merge", "call", "do", "comment", "checkpoint":
 		return nil, notSupported(c.src, t.start, upper(t.val))
 	}
 	return nil, c.errHere()

@@ -134,14 +134,71 @@ func parseSetValues(c *cursor) (string, error) {
 
 func parseReset(c *cursor, base StmtBase) (Statement, error) {
 	c.next()
-	name, err := parseParamName(c)
-	if err != nil {
-		return nil, err
+	var name string
+	switch {
+	case c.acceptSeq("time", "zone"):
+		name = "timezone"
+	case c.acceptSeq("session", "authorization"):
+		name = "session_authorization"
+	default:
+		var err error
+		if name, err = parseParamName(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.expectEnd(); err != nil {
 		return nil, err
 	}
-	return &Set{StmtBase: base, Name: name, Value: "DEFAULT"}, nil
+	return &Set{StmtBase: base, Name: name, Value: "DEFAULT", Reset: true}, nil
+}
+
+// parseSavepoint reads SAVEPOINT name and RELEASE [SAVEPOINT] name.
+func parseSavepoint(c *cursor, base StmtBase) (Statement, error) {
+	sp := &Savepoint{StmtBase: base, Kind: SavepointDefine}
+	if c.next().val == "release" {
+		sp.Kind = SavepointRelease
+		c.accept("savepoint")
+	}
+	return savepointName(c, sp)
+}
+
+func savepointName(c *cursor, sp *Savepoint) (Statement, error) {
+	name, err := c.ident()
+	if err != nil {
+		return nil, err
+	}
+	sp.Name = name
+	return sp, c.expectEnd()
+}
+
+// parseDeallocate reads DEALLOCATE [PREPARE] {name | ALL}.
+func parseDeallocate(c *cursor, base StmtBase) (Statement, error) {
+	c.next()
+	c.accept("prepare")
+	d := &Deallocate{StmtBase: base}
+	if c.accept("all") {
+		d.All = true
+	} else {
+		name, err := c.ident()
+		if err != nil {
+			return nil, err
+		}
+		d.Name = name
+	}
+	return d, c.expectEnd()
+}
+
+// parseDiscard reads DISCARD {ALL | PLANS | SEQUENCES | TEMP | TEMPORARY}.
+func parseDiscard(c *cursor, base StmtBase) (Statement, error) {
+	c.next()
+	d := &Discard{StmtBase: base}
+	for _, w := range []string{"all", "plans", "sequences", "temp", "temporary"} {
+		if c.accept(w) {
+			d.What = strings.TrimSuffix(w, "orary")
+			return d, c.expectEnd()
+		}
+	}
+	return nil, c.errHere()
 }
 
 func parseTxn(c *cursor, base StmtBase) (Statement, error) {
@@ -167,6 +224,10 @@ func parseTxn(c *cursor, base StmtBase) (Statement, error) {
 		x.Kind = TxnRollback
 		if !c.accept("transaction") {
 			c.accept("work")
+		}
+		if c.accept("to") {
+			c.accept("savepoint")
+			return savepointName(c, &Savepoint{StmtBase: base, Kind: SavepointRollbackTo})
 		}
 	}
 	if x.Kind == TxnBegin {
