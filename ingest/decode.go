@@ -236,8 +236,37 @@ func (d *Decoder) fillPseudo(r *Record) {
 // NewRecordBatch returns the rows appended so far as a batch and resets the
 // builders. The caller must Release the batch.
 func (d *Decoder) NewRecordBatch() arrow.RecordBatch {
+	rows := d.n
 	d.n = 0
-	return d.rb.NewRecordBatch()
+	b := d.rb.NewRecordBatch()
+	d.presize(rows, b)
+	return b
+}
+
+// presizeMaxRows caps what presize reserves, so an idle stream after a
+// burst keeps at most this many rows' worth of builder memory.
+const presizeMaxRows = 1 << 16
+
+// presize reserves in the fresh builders room for a batch like last (of
+// rows rows), up to presizeMaxRows: the next micro-batch of a steady
+// stream then appends without regrowing, and copying, every buffer
+// log2(rows) times, which was most of the decoder's allocation (and GC
+// work) per batch.
+func (d *Decoder) presize(rows int, last arrow.RecordBatch) {
+	n := min(rows, presizeMaxRows)
+	if n == 0 {
+		return
+	}
+	for i, f := range d.rb.Fields() {
+		f.Reserve(n)
+		bb, ok := f.(interface{ ReserveData(int) })
+		if !ok {
+			continue
+		}
+		if vb, ok := last.Column(i).(interface{ ValueBytes() []byte }); ok {
+			bb.ReserveData(len(vb.ValueBytes()) / rows * n)
+		}
+	}
 }
 
 // Release frees the builders. Batches already returned stay valid.
