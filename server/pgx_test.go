@@ -241,3 +241,30 @@ func TestShutdown(t *testing.T) {
 		t.Fatalf("want 57P01, got %v", err)
 	}
 }
+
+// TestCancelAtMaxConns: a CancelRequest arriving while the server is at
+// its connection limit still cancels the session's query (57014).
+func TestCancelAtMaxConns(t *testing.T) {
+	ts := startServer(t, func(o *Options) { o.MaxConns = 1 })
+	conn := pgxConnect(t, ts)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(context.Background(), "SELECT stream", pgx.QueryExecModeSimpleProtocol)
+		errc <- err
+	}()
+	ts.exec.lastStream(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := conn.PgConn().CancelRequest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57014" {
+			t.Fatalf("want 57014, got %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the query was not cancelled by a CancelRequest at the connection limit")
+	}
+}

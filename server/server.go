@@ -248,12 +248,17 @@ func (s *Server) reject(nc net.Conn, id uint64) {
 		if err != nil {
 			return
 		}
-		switch msg.(type) {
+		switch m := msg.(type) {
 		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
 			if _, err := nc.Write([]byte{'N'}); err != nil {
 				return
 			}
 			continue
+		case *pgproto3.CancelRequest:
+			// A cancel takes no session: honour it at the connection
+			// limit too, as PostgreSQL does, or a client could not stop
+			// its own query on a full server.
+			s.cancel(m)
 		case *pgproto3.StartupMessage:
 			s.log.Warn("too many connections", "conn_id", id, "max_conns", s.opts.MaxConns)
 			be.Send(&pgproto3.ErrorResponse{
