@@ -143,7 +143,7 @@ func batchCap(maxRecords, rate int64, interval time.Duration) int64 {
 // once they are read. It picks up partitions added since init, reading
 // them from their log start so that no record written to them is missed.
 func (s *source) plan(ctx context.Context) (ranges []ingest.Range, lag int64, err error) {
-	ends, err := s.kafka.EndOffsets(ctx, s.topic)
+	ends, err := s.kafka.EndOffsetsShared(ctx, s.topic) // read-only; see EndOffsetsShared
 	if err != nil {
 		return nil, 0, fmt.Errorf("end offsets of %q: %w", s.topic, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -53,6 +55,8 @@ type Client struct {
 	adm *kadm.Client
 	log *slog.Logger
 
+	// ends coalesces concurrent EndOffsetsShared calls per topic.
+	ends singleflight.Group
 	// mu guards leaders, the per-topic metadata cache used by Fetch.
 	mu struct {
 		sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -17,6 +18,36 @@ import (
 func (c *Client) EndOffsets(ctx context.Context, topic string) ([]int64, error) {
 	lo, err := c.adm.ListCommittedOffsets(ctx, topic)
 	return c.listedToSlice(topic, "end", lo, err)
+}
+
+// sharedOffsetsTimeout bounds a shared end-offsets lookup, which runs
+// detached from the callers' contexts (one caller's cancel must not fail
+// the others).
+const sharedOffsetsTimeout = 30 * time.Second
+
+// EndOffsetsShared is EndOffsets for callers that only need offsets at
+// least as recent as some lookup in progress when they call: concurrent
+// calls for a topic share one ListOffsets request. Hundreds of queries
+// planning their micro-batches on one stream then cost the broker one
+// request per round instead of one each (the 500-session load run queued
+// pull queries for seconds behind 1000 lookups a second). A caller that
+// needs the offsets as of its call, such as ProcessAllAvailable's target,
+// uses EndOffsets. The caller must not modify the returned slice.
+func (c *Client) EndOffsetsShared(ctx context.Context, topic string) ([]int64, error) {
+	ch := c.ends.DoChan(topic, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedOffsetsTimeout)
+		defer cancel()
+		return c.EndOffsets(lctx, topic)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]int64), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // StartOffsets returns the log start offset of every partition (index =
