@@ -11,7 +11,7 @@ BENCH    ?= .
 FUZZTIME ?= 100000x
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro bench-persist bench-latency profile rewrite tidy-check clean
+.PHONY: build run test testrace lint fuzz bench bench-quick bench-nexmark bench-nexmark-quick bench-micro bench-persist bench-latency bench-load profile rewrite tidy-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sluice
@@ -79,6 +79,15 @@ bench-latency: build
 	$(GO) run ./cmd/sluice-bench -latency -batch-interval 1s -duration $(LATENCY_DURATION) -bin ./$(BIN)
 	$(GO) run ./cmd/sluice-bench -latency -batch-interval 100ms -duration $(LATENCY_DURATION) -bin ./$(BIN)
 	$(GO) run ./cmd/sluice-bench -latency -batch-interval 10ms -duration $(LATENCY_DURATION) -bin ./$(BIN)
+
+# Many sessions (issue 5): LOAD_SESSIONS sessions, each with a continuous
+# TUMBLE 1 s query and a second connection running pull queries on a view
+# and sluice.queries every 200 ms, for LOAD_DURATION; fails on any error or
+# a query that missed a closed window (docs/benchmarks.md, "Many sessions").
+LOAD_SESSIONS ?= 500
+LOAD_DURATION ?= 30s
+bench-load: build
+	$(GO) run ./cmd/sluice-bench -load -sessions $(LOAD_SESSIONS) -duration $(LOAD_DURATION) -bin ./$(BIN)
 
 # The bench run with a CPU profile of the server: go tool pprof bin/sluice cpu.pprof
 profile: build

@@ -16,7 +16,10 @@ import (
 const (
 	DefaultBatchInterval      = time.Second
 	DefaultCheckpointInterval = 10 * time.Second
-	DefaultMaxQueries         = 256
+	// DefaultMaxQueries lets every connection (server MaxConns 1024) run
+	// a push query at once; a lower bound turned the 257th concurrent
+	// continuous query away with 53000 although its session was accepted.
+	DefaultMaxQueries = 1024
 	// DefaultMaxBatchRecords bounds one micro-batch to about 100 MB of
 	// ~200-byte JSON records, whatever the backlog.
 	DefaultMaxBatchRecords = 500_000
@@ -45,7 +48,7 @@ type Options struct {
 	// and when it stops gracefully. Default 10s.
 	CheckpointInterval time.Duration
 	// MaxQueries bounds the queries running at once; StartQuery beyond it
-	// fails with ErrTooManyQueries. Default 256.
+	// fails with ErrTooManyQueries. Default DefaultMaxQueries (1024).
 	MaxQueries int
 	// Logger receives the engine's logs. Default: discard.
 	Logger *slog.Logger

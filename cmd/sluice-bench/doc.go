@@ -134,6 +134,52 @@
 // every closed window with records must arrive, or the run fails.
 // Percentiles are nearest-rank.
 //
+// # Many sessions (-load)
+//
+// With -load (`make bench-load`; see load.go, loadsession.go) the tool
+// checks that the server serves many concurrent users (issue 5):
+//  1. It starts a server, declares a one-partition stream with WATERMARK
+//     date_time - -watermark-delay and start = 'latest', and a
+//     materialized view counting each bidder's rows per -window TUMBLE
+//     window (default 1 s).
+//  2. A producer writes small bids at -rate per second (default 500) for
+//     the whole run, with date_time = the wall clock and bidder = sequence
+//     number % 10. One partition keeps event time in log order, so no
+//     row is ever late and every query counts the same rows per window.
+//  3. It opens -sessions sessions (default 500), 32 connections at a
+//     time. Each session has two connections, since a continuous query
+//     holds its connection until it is cancelled: 1000 connections for
+//     500 sessions, under the server's 1024. On the first it runs `SELECT
+//     window_end, count(*) AS n FROM bids WHERE bidder = i % 10 GROUP BY
+//     TUMBLE(date_time, -window)` and reads every result set; on the
+//     second it runs a pull query every -pull-interval (default 200 ms,
+//     random phase), alternating `SELECT window_end, n FROM load_counts
+//     WHERE bidder = i % 10 ORDER BY window_end DESC LIMIT 1` and `SELECT
+//     count(*) FROM sluice.queries WHERE kind = 'push' AND state =
+//     'running'`, timing each. A pull that runs longer than the interval
+//     is followed at once by the next: the pull rate is closed-loop.
+//  4. Once every session is set up it measures for -duration (default
+//     30 s): server CPU time, and VmRSS every second (the sampler runs for
+//     the whole run).
+//  5. It stops the pulls and closes their connections, then lets every
+//     continuous query run until it has received the last window that
+//     had closed by then (end + delay ≤ the end of the measured period),
+//     and cancels it, requiring 57014. The pull connections close first
+//     because each CancelRequest is a connection of its own, and the
+//     server drops one that arrives beyond its connection limit.
+//  6. It reads the view and checks every continuous query: it received
+//     something; its windows are consecutive (every bidder has rows in
+//     every window) through that last window; and each window but the
+//     first, which began before the query started reading, has the
+//     view's count.
+//
+// It prints the error count (setup, continuous and pull errors; the run
+// fails on any, and on any failed check), windows received per query,
+// pull latency p50/p99/max per kind (nearest-rank), the server's CPU over
+// the measured period and its RSS over it: first, last, peak, the means
+// of the first and second halves and the least-squares slope, to judge
+// whether memory is flat after the ramp.
+//
 // # Processes and goroutines
 //
 // The server is this process's child, in its own process group (Ctrl-C

@@ -37,6 +37,11 @@ type config struct {
 	duration       time.Duration
 	window         time.Duration
 	watermarkDelay time.Duration
+	// Load mode (-load); see load.go. It shares -rate, -duration, -window
+	// and -watermark-delay with latency mode.
+	load         bool
+	sessions     int
+	pullInterval time.Duration
 }
 
 func parseFlags(args []string, usage io.Writer) (config, error) {
@@ -63,8 +68,14 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "latency: produce for this `duration`")
 	fs.DurationVar(&c.window, "window", time.Second, "latency: TUMBLE `size` (whole milliseconds)")
 	fs.DurationVar(&c.watermarkDelay, "watermark-delay", 100*time.Millisecond, "latency: the stream's watermark `delay` (whole milliseconds)")
+	fs.BoolVar(&c.load, "load", false, "run many concurrent sessions, each with a continuous query and pull queries (see doc.go)")
+	fs.IntVar(&c.sessions, "sessions", 500, "load: simulated `sessions` (two connections each)")
+	fs.DurationVar(&c.pullInterval, "pull-interval", 200*time.Millisecond, "load: each session's pull query `period`")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if c.load {
+		loadDefaults(fs, &c)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -87,8 +98,12 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 		return config{}, fmt.Errorf("-window must be a positive whole number of milliseconds, got %s", c.window)
 	case c.watermarkDelay < 0 || c.watermarkDelay%time.Millisecond != 0:
 		return config{}, fmt.Errorf("-watermark-delay must be a whole number of milliseconds ≥ 0, got %s", c.watermarkDelay)
-	case c.latency && c.queries != "":
-		return config{}, errors.New("-latency and -queries are separate modes")
+	case c.latency && c.queries != "", c.load && (c.latency || c.queries != ""):
+		return config{}, errors.New("-latency, -load and -queries are separate modes")
+	case c.sessions <= 0:
+		return config{}, fmt.Errorf("-sessions must be positive, got %d", c.sessions)
+	case c.pullInterval <= 0:
+		return config{}, fmt.Errorf("-pull-interval must be positive, got %s", c.pullInterval)
 	case c.timeout <= 0:
 		return config{}, fmt.Errorf("-timeout must be positive, got %s", c.timeout)
 	}
@@ -109,6 +124,8 @@ func main() {
 	switch {
 	case cfg.latency:
 		err = runLatency(ctx, cfg, os.Stdout, os.Stderr)
+	case cfg.load:
+		err = runLoad(ctx, cfg, os.Stdout, os.Stderr)
 	case cfg.queries != "":
 		err = runSuite(ctx, cfg, os.Stdout, os.Stderr)
 	default:
