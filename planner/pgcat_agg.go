@@ -72,9 +72,13 @@ func (ev *pgEval) aggregate(f *sql.PGFunc, env *pgEnv) (any, error) {
 	if g == nil {
 		return nil, sql.Errorf(sql.CodeGroupingError, "aggregate function %s is not allowed here", f.Name)
 	}
+	rows, err := ev.aggregateOrder(f, g)
+	if err != nil {
+		return nil, err
+	}
 	var vals [][]any
 	seen := map[string]bool{}
-	for _, r := range g.group {
+	for _, r := range rows {
 		args, err := ev.evalArgs(f.Args, &pgEnv{srcs: g.srcs, row: r, outer: g.outer})
 		if err != nil {
 			return nil, err
@@ -92,6 +96,36 @@ func (ev *pgEval) aggregate(f *sql.PGFunc, env *pgEnv) (any, error) {
 		vals = append(vals, args)
 	}
 	return foldAggregate(f, vals)
+}
+
+// aggregateOrder is the group's rows in the order of the aggregate's ORDER
+// BY (array_agg(x ORDER BY y)); without one, in the group's order.
+func (ev *pgEval) aggregateOrder(f *sql.PGFunc, g *pgEnv) ([][][]any, error) {
+	if len(f.Order) == 0 {
+		return g.group, nil
+	}
+	idx := make([][]any, len(g.group)) // row number, then the keys
+	for i, r := range g.group {
+		env := &pgEnv{srcs: g.srcs, row: r, outer: g.outer}
+		idx[i] = []any{int64(i)}
+		for _, o := range f.Order {
+			v, err := ev.eval(o.Expr, env)
+			if err != nil {
+				return nil, err
+			}
+			idx[i] = append(idx[i], v)
+		}
+	}
+	keys := make([][]any, len(idx))
+	for i, k := range idx {
+		keys[i] = k[1:]
+	}
+	sortRows(idx, keys, f.Order)
+	out := make([][][]any, len(idx))
+	for i, k := range idx {
+		out[i] = g.group[k[0].(int64)]
+	}
+	return out, nil
 }
 
 func foldAggregate(f *sql.PGFunc, vals [][]any) (any, error) {

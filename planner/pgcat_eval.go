@@ -23,6 +23,13 @@ type pgEval struct {
 	tables map[string]*pgRowSet // virtual relations read so far, by schema.name
 	budget int
 	cte    *pgCTEScope // the WITH clauses around the query being evaluated
+	// inCTE is the WITH queries being evaluated, innermost last: a
+	// recursive query's working table is read only by the query itself.
+	inCTE []*sql.PGCTE
+	// typing holds the WITH queries whose types are being worked out
+	// (pgcat_static.go), which a recursive query would otherwise repeat
+	// forever.
+	typing map[*sql.PGCTE]bool
 }
 
 // pgCTEScope is one WITH clause: its queries, evaluated once when first
@@ -31,6 +38,12 @@ type pgCTEScope struct {
 	defs  []sql.PGCTE
 	res   map[string]*pgResult
 	outer *pgCTEScope
+	// env is the row around the query the WITH belongs to: asyncpg's
+	// typebases query is correlated with the pg_type row it is computed for.
+	env *pgEnv
+	// work holds the working tables of the recursive queries being
+	// evaluated (pgcat_recursive.go).
+	work map[string]*pgWorkTable
 }
 
 // pgSource is one relation of a FROM clause as expressions see it.
@@ -68,7 +81,8 @@ type pgResult struct {
 func (ev *pgEval) query(q *sql.PGQuery, outer *pgEnv) (*pgResult, error) {
 	if len(q.With) > 0 {
 		saved := ev.cte
-		ev.cte = &pgCTEScope{defs: q.With, res: map[string]*pgResult{}, outer: saved}
+		ev.cte = &pgCTEScope{defs: q.With, res: map[string]*pgResult{}, outer: saved,
+			env: outer, work: map[string]*pgWorkTable{}}
 		defer func() { ev.cte = saved }()
 	}
 	if q.Select != nil {
@@ -167,7 +181,7 @@ func (ev *pgEval) project(s *sql.PGSelect, srcs []*pgSource, envs []*pgEnv, orde
 	}
 	for _, it := range items {
 		res.names = append(res.names, it.Name)
-		res.types = append(res.types, staticType(it.Expr, srcs))
+		res.types = append(res.types, ev.staticType(it.Expr, srcs))
 	}
 	if err := ev.windows(items, envs); err != nil {
 		return nil, nil, err

@@ -113,34 +113,60 @@ func qualified(t *sql.PGTable) string {
 }
 
 // cteTable reads a WITH query by name: the innermost WITH that defines it.
-// Its query runs once, in the scope of its own WITH clause.
 func (ev *pgEval) cteTable(t *sql.PGTable) (*pgRowSet, bool, error) {
 	for sc := ev.cte; sc != nil; sc = sc.outer {
-		for i, def := range sc.defs {
-			if def.Name != t.Name {
+		for i := range sc.defs {
+			if sc.defs[i].Name != t.Name {
 				continue
 			}
-			res, ok := sc.res[def.Name]
-			if !ok {
-				// A WITH query sees the ones before it, not itself.
-				saved := ev.cte
-				ev.cte = &pgCTEScope{defs: sc.defs[:i], res: sc.res, outer: sc.outer}
-				var err error
-				res, err = ev.query(def.Query, nil)
-				ev.cte = saved
-				if err != nil {
-					return nil, true, err
-				}
-				sc.res[def.Name] = res
+			res, err := ev.cteResult(sc, i)
+			if err != nil {
+				return nil, true, err
 			}
 			alias := t.Alias
 			if alias == "" {
 				alias = t.Name
 			}
-			return resultRowSet(res, alias, def.Cols), true, nil
+			return resultRowSet(res, alias, sc.defs[i].Cols), true, nil
 		}
 	}
 	return nil, false, nil
+}
+
+// cteResult is the result of the i-th query of a WITH clause. It runs
+// once, when first read, in the scope of its own WITH clause; a recursive
+// query being evaluated reads its working table instead.
+func (ev *pgEval) cteResult(sc *pgCTEScope, i int) (*pgResult, error) {
+	def := &sc.defs[i]
+	if res, ok := sc.res[def.Name]; ok {
+		return res, nil
+	}
+	if w, ok := sc.work[def.Name]; ok {
+		return ev.readWorkTable(w)
+	}
+	saved := ev.cte
+	ev.cte = sc
+	if !def.Recursive {
+		// A WITH query sees the ones before it, not itself.
+		ev.cte = &pgCTEScope{defs: sc.defs[:i], res: sc.res, outer: sc.outer, env: sc.env, work: sc.work}
+	}
+	ev.inCTE = append(ev.inCTE, def)
+	defer func() {
+		ev.cte = saved
+		ev.inCTE = ev.inCTE[:len(ev.inCTE)-1]
+	}()
+	var res *pgResult
+	var err error
+	if def.Recursive {
+		res, err = ev.recursiveCTE(sc, def)
+	} else {
+		res, err = ev.query(def.Query, sc.env)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sc.res[def.Name] = res
+	return res, nil
 }
 
 // resultRowSet makes a query's result a FROM item; cols renames its first
@@ -236,30 +262,6 @@ func expandStars(items []sql.PGItem, srcs []*pgSource) ([]sql.PGItem, error) {
 		}
 	}
 	return out, nil
-}
-
-// staticType is the PostgreSQL type of a select item when it is known
-// without evaluating it: a column of a catalog relation or a cast. Other
-// items are typed from their values.
-func staticType(e sql.PGExpr, srcs []*pgSource) int64 {
-	switch x := e.(type) {
-	case *sql.PGColumn:
-		for _, s := range srcs {
-			if x.Table != "" && s.alias != x.Table {
-				continue
-			}
-			for i, c := range s.cols {
-				if c == x.Name && i < len(s.types) {
-					return s.types[i]
-				}
-			}
-		}
-	case *sql.PGCast:
-		if t, ok := pgTypes.byName[x.Type]; ok {
-			return t.oid
-		}
-	}
-	return 0
 }
 
 // tableFunction evaluates a function in FROM: generate_series, unnest and

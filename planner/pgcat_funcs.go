@@ -65,6 +65,9 @@ func (ev *pgEval) regclass(v any) (any, error) {
 	if r, ok := ev.snap.byOID[oid]; ok {
 		return pgReg{oid: oid, name: r.qualifiedName()}, nil
 	}
+	if oid == 0 {
+		return pgReg{name: "-"}, nil
+	}
 	return pgReg{oid: oid, name: strconv.FormatInt(oid, 10)}, nil
 }
 
@@ -95,7 +98,12 @@ func regOf(v any, name func(int64) string, lookup func(string) (int64, bool), wh
 		return nil, err
 	}
 	n := name(oid)
-	if n == "" || n == "???" {
+	switch {
+	case oid == 0:
+		// InvalidOid prints as "-" (asyncpg's elemtype::regtype::text
+		// for a type that is not an array).
+		n = "-"
+	case n == "" || n == "???":
 		n = strconv.FormatInt(oid, 10)
 	}
 	return pgReg{oid: oid, name: n}, nil

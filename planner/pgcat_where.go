@@ -199,7 +199,10 @@ func forChildren(e sql.PGExpr, fn func(sql.PGExpr)) {
 	case *sql.PGOp:
 		kids = []sql.PGExpr{x.L, x.R}
 	case *sql.PGFunc:
-		kids = x.Args
+		kids = append(kids, x.Args...)
+		for _, o := range x.Order {
+			kids = append(kids, o.Expr)
+		}
 	case *sql.PGIsNull:
 		kids = []sql.PGExpr{x.X}
 	case *sql.PGIsBool:

@@ -3,6 +3,7 @@ package sql
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -36,17 +37,15 @@ func (cv *pgConverter) query(n ast.Node) *PGQuery {
 	return &PGQuery{Select: &PGSelect{From: []PGFrom{&PGUnsupported{Feature: fmt.Sprintf("query %T", n)}}}}
 }
 
-// with attaches a WITH clause's common table expressions to q. WITH
-// RECURSIVE is not run.
+// with attaches a WITH clause's common table expressions to q. Whether a
+// query of a WITH RECURSIVE clause really recurses is found when it runs
+// (it reads itself), as the evaluator resolves names anyway.
 func (cv *pgConverter) with(q *PGQuery, w *ast.WithClause) *PGQuery {
 	if w == nil {
 		return q
 	}
-	if w.IsRecursive {
-		return cv.unsupportedQuery("WITH RECURSIVE")
-	}
 	for _, c := range w.CTEs {
-		cte := PGCTE{Name: c.Name.L, Query: cv.query(c.Query.Query)}
+		cte := PGCTE{Name: c.Name.L, Query: cv.query(c.Query.Query), Recursive: w.IsRecursive}
 		for _, n := range c.ColNameList {
 			cte.Cols = append(cte.Cols, n.L)
 		}
@@ -326,7 +325,7 @@ func (cv *pgConverter) expr(n ast.ExprNode) PGExpr {
 		return cv.window(x)
 	case *ast.AggregateFuncExpr:
 		if x.Order != nil {
-			return &PGUnsupported{Feature: "ORDER BY inside an aggregate"}
+			return cv.orderedAggregate(x)
 		}
 		f := &PGFunc{Name: x.F, Args: cv.exprs(x.Args), Distinct: x.Distinct}
 		if x.F == "count" && len(x.Args) == 1 {
@@ -337,6 +336,27 @@ func (cv *pgConverter) expr(n ast.ExprNode) PGExpr {
 		return f
 	}
 	return &PGUnsupported{Feature: fmt.Sprintf("expression %T", n)}
+}
+
+// orderedAggregate converts the rewriter's group_concat('sluice_agg:name',
+// args… ORDER BY …) back to name(args… ORDER BY …); TiDB appends the
+// separator as the last argument.
+func (cv *pgConverter) orderedAggregate(x *ast.AggregateFuncExpr) PGExpr {
+	n := len(x.Args)
+	if x.F != ast.AggFuncGroupConcat || n < 3 {
+		return &PGUnsupported{Feature: "ORDER BY inside " + x.F}
+	}
+	v, ok := x.Args[0].(*test_driver.ValueExpr)
+	if !ok {
+		return &PGUnsupported{Feature: "ORDER BY inside " + x.F}
+	}
+	name, isName := strings.CutPrefix(v.GetString(), fnOrderedAgg)
+	if !isName {
+		return &PGUnsupported{Feature: "ORDER BY inside " + x.F}
+	}
+	f := &PGFunc{Name: name, Args: cv.exprs(x.Args[1 : n-1]), Distinct: x.Distinct}
+	f.Order, _, _ = cv.orderLimit(x.Order, nil)
+	return f
 }
 
 // window converts name(args) OVER (PARTITION BY … ORDER BY …); named

@@ -28,6 +28,9 @@ func TestCatalogRewrite(t *testing.T) {
 		{`SELECT s FROM pg_catalog.generate_series(1, 3) s, pg_class`,
 			"select `s` from( select generate_series( 1 , 3 ) ) `s` , `pg_class`"},
 		{`SELECT E'a\nb' FROM pg_class`, "select 'a\nb' from `pg_class`"},
+		{`SELECT array_agg(DISTINCT a ORDER BY b), max(x), string_agg(s, ',' ORDER BY (s)), count(*) OVER (ORDER BY 1) FROM pg_class`,
+			"select group_concat( distinct 'sluice_agg:array_agg' , `a` order by `b` ) , max( `x` ) , " +
+				"group_concat( 'sluice_agg:string_agg' , `s` , ',' order by( `s` ) ) , count( * ) over( order by 1 ) from `pg_class`"},
 	} {
 		si := catalogRewrite(t, tc.in)
 		if si.rw != tc.want {
@@ -101,5 +104,32 @@ func TestIsCatalogQuery(t *testing.T) {
 		if got := isCatalogQuery(toks); got != want {
 			t.Errorf("%s: got %v", q, got)
 		}
+	}
+}
+
+// TestCatalogRecursive checks that WITH RECURSIVE is parsed for the catalog
+// evaluator, and stays 0A000 elsewhere; and that an aggregate's ORDER BY
+// comes back from the rewriter's group_concat.
+func TestCatalogRecursive(t *testing.T) {
+	p := NewParser()
+	stmts, err := p.Parse(`WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT array_agg(attname ORDER BY attnum DESC) FROM r, pg_attribute) SELECT n FROM r`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := stmts[0].(*CatalogSelect).Query
+	if len(q.With) != 1 || !q.With[0].Recursive || q.With[0].Name != "r" || len(q.With[0].Cols) != 1 {
+		t.Fatalf("WITH: %+v", q.With)
+	}
+	arms := q.With[0].Query.Arms
+	if len(arms) != 2 || !q.With[0].Query.All[1] {
+		t.Fatalf("recursive query: %+v", q.With[0].Query)
+	}
+	f, ok := arms[1].Select.Items[0].Expr.(*PGFunc)
+	if !ok || f.Name != "array_agg" || len(f.Args) != 1 || len(f.Order) != 1 || !f.Order[0].Desc {
+		t.Fatalf("aggregate: %#v", arms[1].Select.Items[0].Expr)
+	}
+	_, err = p.Parse(`WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r`)
+	if e, ok := err.(*Error); !ok || e.Code != CodeFeatureNotSupported {
+		t.Errorf("WITH RECURSIVE over no catalog: %v", err)
 	}
 }

@@ -29,11 +29,14 @@ type PGQuery struct {
 	Offset  PGExpr // nil when absent
 }
 
-// PGCTE is one non-recursive WITH name [(Cols)] AS (Query).
+// PGCTE is one WITH name [(Cols)] AS (Query).
 type PGCTE struct {
 	Name  string
 	Cols  []string
 	Query *PGQuery
+	// Recursive is set for every query of a WITH RECURSIVE clause: it sees
+	// all the clause's queries, itself included.
+	Recursive bool
 }
 
 // PGOrder is one ORDER BY item. An integer constant is an output ordinal.
@@ -122,12 +125,14 @@ type PGParam struct{ N int }
 type PGColumn struct{ Table, Name string }
 
 // PGFunc is a function or aggregate call; Name is lower case without its
-// schema. Star is count(*).
+// schema. Star is count(*). Order is an aggregate's ORDER BY: the order in
+// which array_agg and string_agg see their rows.
 type PGFunc struct {
 	Name     string
 	Args     []PGExpr
 	Star     bool
 	Distinct bool
+	Order    []PGOrder
 }
 
 // PGOp is a binary operator (L op R) or, with L nil, a prefix one ("not",

@@ -24,6 +24,7 @@ import (
 //	FROM … alias(c1, c2)               →  FROM … alias, the column names kept aside
 //	(x).field                          →  sluice_field(x, 'field')
 //	a & b, a | b                       →  the same (TiDB's bitwise operators)
+//	array_agg(x ORDER BY y)            →  group_concat('sluice_agg:array_agg', x ORDER BY y)
 //
 // ANY/ALL over a subquery stay as they are: TiDB reads those.
 
@@ -36,7 +37,15 @@ const (
 	fnAny       = "sluice_any"
 	fnAll       = "sluice_all"
 	fnField     = "sluice_field"
+	// fnOrderedAgg prefixes the name of an aggregate with ORDER BY in its
+	// arguments: TiDB reads that syntax only in group_concat, so the
+	// aggregate is sent as one whose first argument names it.
+	fnOrderedAgg = "sluice_agg:"
 )
+
+// orderedAggregates are the aggregates whose ORDER BY argument is read
+// (asyncpg's introspection orders array_agg).
+var orderedAggregates = map[string]bool{"array_agg": true, "string_agg": true}
 
 // pgState is the rewriter's state for a catalog query.
 type pgState struct {
@@ -91,6 +100,16 @@ func (r *rewriter) pgIdent(t token) (done bool, err error) {
 		}
 		r.put(t, fn)
 		return true, nil
+	case orderedAggregates[t.val] && next.isOp("(") && r.argumentsOrdered():
+		c.next()
+		delete(r.pg.inFrom, len(r.frames)+1)
+		r.frames = append(r.frames, parenFrame{})
+		r.put(t, "group_concat", "(")
+		if c.peek().is("distinct") {
+			r.put(c.next(), "distinct")
+		}
+		r.put(t, quoteLiteral(fnOrderedAgg+t.val), ",")
+		return true, nil
 	case next.isOp("(") && r.tableFunctionPosition():
 		r.put(t, "(", "select", t.val)
 		r.pg.pendingClose = ")"
@@ -98,6 +117,27 @@ func (r *rewriter) pgIdent(t token) (done bool, err error) {
 	}
 	r.trackClause(t)
 	return false, nil
+}
+
+// argumentsOrdered reports whether the parenthesised arguments that follow
+// end with ORDER BY.
+func (r *rewriter) argumentsOrdered() bool {
+	depth := 0
+	for i := 0; ; i++ {
+		t := r.c.peekN(i)
+		switch {
+		case t.kind == tkEOF:
+			return false
+		case t.isOp("("):
+			depth++
+		case t.isOp(")"):
+			if depth--; depth == 0 {
+				return false
+			}
+		case depth == 1 && t.is("order") && r.c.peekN(i+1).is("by"):
+			return true
+		}
+	}
 }
 
 // tableFunctionPosition reports whether the next relation of a FROM list
