@@ -31,6 +31,12 @@ func (c *converter) expr(e sql.Expr) exec.Expr {
 		return exec.Col(e.Index, e.T)
 	case *sql.Literal:
 		if e.T.ID() == arrow.DURATION {
+			if _, ok := e.Value.(sql.Interval); ok {
+				// The binder lowers timestamp ± a calendar interval to
+				// add_interval; exec has no value for one anywhere else.
+				c.fail(sql.Errorf(sql.CodeFeatureNotSupported, "not supported: an INTERVAL in months or years outside timestamp ± INTERVAL"))
+				return exec.Lit(nil, arrow.PrimitiveTypes.Int64)
+			}
 			// An INTERVAL constant: exec adds BIGINT microseconds to timestamps.
 			return exec.Lit(e.Value, arrow.PrimitiveTypes.Int64)
 		}

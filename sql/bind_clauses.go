@@ -151,6 +151,9 @@ func (b *binder) windowDuration(a ast.ExprNode, name string) (time.Duration, err
 	if !ok || lit.T.ID() != arrow.DURATION {
 		return 0, b.errAt(a, CodeDatatypeMismatch, "%s size must be an INTERVAL constant, not %s", name, PGTypeName(e.Type()))
 	}
+	if _, ok := lit.Value.(Interval); ok {
+		return 0, b.notSupportedAt(a, name+" size in months or years (a window needs a fixed length)")
+	}
 	us, _ := lit.Value.(int64)
 	if lit.Value == nil || us <= 0 {
 		return 0, b.errAt(a, CodeInvalidParameter, "%s size must be greater than zero", name)

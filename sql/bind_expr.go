@@ -318,15 +318,15 @@ func (b *binder) opError(x ast.Node, fn string, l, r Expr) *Error {
 	return e
 }
 
-// arith binds + - * / %: numbers are unified; TIMESTAMP ± INTERVAL adds
-// microseconds and keeps the timestamp's type.
+// arith binds + - * / %: numbers are unified; TIMESTAMP or DATE ± INTERVAL
+// is a time shift (timeShift).
 func (b *binder) arith(x ast.Node, fn string, l, r Expr) (Expr, error) {
 	lt, rt := l.Type(), r.Type()
-	if fn == "add" && rt != nil && lt != nil && lt.ID() == arrow.DURATION && temporalRank(rt) >= 2 {
+	if fn == "add" && rt != nil && lt != nil && lt.ID() == arrow.DURATION && temporalRank(rt) > 0 {
 		l, r, lt, rt = r, l, rt, lt
 	}
-	if (fn == "add" || fn == "sub") && temporalRank(lt) >= 2 && rt != nil && rt.ID() == arrow.DURATION {
-		return &Call{Func: fn, Args: []Expr{l, r}, T: lt}, nil
+	if (fn == "add" || fn == "sub") && temporalRank(lt) > 0 && rt != nil && rt.ID() == arrow.DURATION {
+		return b.timeShift(fn, l, r), nil
 	}
 	for _, e := range []Expr{l, r} {
 		if p, ok := e.(*Param); ok && p.T == nil && b.kindOf(l) != kindTyped && b.kindOf(r) != kindTyped {

@@ -132,7 +132,8 @@ type ColumnRef struct {
 // (microseconds since the epoch, days for DATE). Integers of every width are
 // int64; REAL and DOUBLE are float64; NUMERIC is a decimal128.Num at the
 // type's scale; an INTERVAL constant (arrow Duration µs, only as the right
-// operand of TIMESTAMP ± INTERVAL) is int64 microseconds.
+// operand of TIMESTAMP ± INTERVAL) is int64 microseconds, or an Interval
+// when it has a month part (the binder lowers those to add_interval).
 type Literal struct {
 	Value any
 	T     arrow.DataType
@@ -155,6 +156,7 @@ type Param struct {
 //	text:       "like" "not_like" "ilike" "not_ilike" "lower" "upper" "length"
 //	            "substring" (str, start[, len]) "concat" (any arity; || is concat)
 //	time:       "date_trunc" (unit text literal, ts) "extract" (field text literal, ts) → FLOAT8
+//	            "add_interval" (ts, months, µs: INT8 literals) → ts + a calendar interval
 //	other:      "coalesce"
 //
 // BETWEEN is rewritten to (x >= lo AND x <= hi).

@@ -167,11 +167,14 @@ func parseTextAs(s string, t arrow.DataType) (any, error) {
 		}
 		return d.Unix() / 86400, nil
 	case arrow.DURATION:
-		us, ok := parseInterval(s, "")
+		iv, ok := parseCalendarInterval(s, "")
 		if !ok {
 			return nil, Errorf(CodeInvalidDatetime, "invalid input syntax for type interval: %q", s)
 		}
-		return us, nil
+		if iv.Months != 0 {
+			return iv, nil
+		}
+		return iv.Micros, nil
 	}
 	return nil, cannotCast(typeText, t)
 }

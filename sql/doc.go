@@ -20,6 +20,7 @@
 //
 //	x::t, CAST(x AS t), TIMESTAMP '…'  →  sluice_cast(x, i), casts[i] = t
 //	INTERVAL '10 seconds' / '10' SECOND →  sluice_interval(<microseconds>)
+//	INTERVAL '1 month 2 hours'          →  sluice_interval(<microseconds>, <months>)
 //	TRUE, FALSE                         →  sluice_bool(1), sluice_bool(0)
 //	EXTRACT(f FROM x)                   →  sluice_extract('f', x)
 //	TUMBLE/HOP/SESSION(                 →  sluice_tumble/sluice_hop/sluice_session(

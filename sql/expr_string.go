@@ -128,6 +128,8 @@ func literalText(v any, t arrow.DataType) string {
 		return x.ToString(t.(*arrow.Decimal128Type).Scale)
 	case int64:
 		return intLiteralText(x, t)
+	case Interval:
+		return x.String()
 	}
 	return "?"
 }

@@ -217,7 +217,8 @@ func (r *rewriter) op(t token) error {
 }
 
 // interval rewrites INTERVAL '10 seconds', INTERVAL '10' SECOND and
-// INTERVAL 10 SECOND to sluice_interval(<microseconds>).
+// INTERVAL 10 SECOND to sluice_interval(<microseconds>), and an interval
+// with a month part to sluice_interval(<microseconds>, <months>).
 func (r *rewriter) interval(t token) error {
 	v := r.c.peek()
 	if v.kind != tkString && v.kind != tkNumber {
@@ -225,20 +226,21 @@ func (r *rewriter) interval(t token) error {
 	}
 	r.c.next()
 	unit := ""
-	if u := r.c.peek(); calendarUnits[u.val] && !u.quoted || calendarText(v.val) {
-		return notSupported(r.c.src, v.start, "INTERVAL in months or years (they have no fixed length)")
-	}
-	if u := r.c.peek(); u.kind == tkIdent && !u.quoted && len(u.val) > 2 && intervalUnits[u.val] != 0 {
+	if u := r.c.peek(); u.kind == tkIdent && !u.quoted && len(u.val) > 2 && isTrailingUnit(u.val) {
 		unit = u.val
 		r.c.next()
 	} else if v.kind == tkNumber {
 		return r.c.errHere()
 	}
-	us, ok := parseInterval(v.val, unit)
+	iv, ok := parseCalendarInterval(v.val, unit)
 	if !ok {
 		return badInterval(r.c.src, v)
 	}
-	r.put(t, fnInterval, "(", strconv.FormatInt(us, 10), ")")
+	if iv.Months == 0 {
+		r.put(t, fnInterval, "(", strconv.FormatInt(iv.Micros, 10), ")")
+	} else {
+		r.put(t, fnInterval, "(", strconv.FormatInt(iv.Micros, 10), ",", strconv.FormatInt(iv.Months, 10), ")")
+	}
 	return nil
 }
 
