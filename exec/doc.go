@@ -77,7 +77,8 @@
 // memory (a session is found by overlap, not by key). See window_spill.go.
 //
 // Conventions: timestamp ± BIGINT means microseconds (the binder lowers
-// INTERVAL constants to that); arithmetic on NUMERIC runs in float64 and
+// INTERVAL constants to that, and those with a month part to add_interval,
+// expr_months.go); arithmetic on NUMERIC runs in float64 and
 // is cast back; a row is late for a window whose end was at or below the
 // watermark of the previous Flush, and a HOP row late for several windows
 // counts once in LateRows.

@@ -31,4 +31,21 @@ var (
 	// ErrQueryFailed: a persistent query has failed (or never started), so
 	// its view cannot be read; the error names the query and its cause.
 	ErrQueryFailed = errors.New("exec: persistent query failed")
+	// ErrInvalidDatetime: text does not match a date/time template (22007).
+	ErrInvalidDatetime = errors.New("exec: invalid datetime format")
+	// ErrDatetimeOverflow: a date/time field or result is out of range (22008).
+	ErrDatetimeOverflow = errors.New("exec: date/time field value out of range")
+	// ErrNotSupported: a feature Sluice does not implement (0A000).
+	ErrNotSupported = errors.New("exec: not supported")
 )
+
+// DetailedError is an error worded as PostgreSQL words it: the server
+// sends Msg, Detail and Hint as they are, under the SQLSTATE of Err (one
+// of the sentinels above). Error is Msg alone, since Msg is complete.
+type DetailedError struct {
+	Err               error
+	Msg, Detail, Hint string
+}
+
+func (e *DetailedError) Error() string { return e.Msg }
+func (e *DetailedError) Unwrap() error { return e.Err }

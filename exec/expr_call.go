@@ -79,14 +79,16 @@ func buildCall(fn string, t arrow.DataType, args []Expr) (Expr, error) {
 		return newStringFunc(fn, args)
 	case "date_trunc":
 		return newDateTrunc(args)
+	case "add_interval":
+		return newAddInterval(args)
 	case "extract":
 		return newExtract(args)
 	case "coalesce":
 		return newCoalesce(t, args)
 	case "floor", "ceil", "trunc", "round", "abs":
 		return newMathFunc(fn, args)
-	case "to_timestamp":
-		return newToTimestamp(t, args)
+	case "to_timestamp", "to_char":
+		return newFormatFunc(fn, t, args)
 	case "pg_sleep":
 		return newPgSleep(args)
 	}

@@ -28,6 +28,7 @@ const (
 	codeTooManyQueries     = "53000"
 	codeDataCorrupted      = "XX001"
 	codeNotInPrerequisite  = "55000"
+	codeDatetimeOverflow   = "22008"
 	// Session statements (session.go, session_txn.go).
 	codeCantChangeRuntimeParam = "55P02"
 	codeActiveTxn              = "25001"
@@ -62,6 +63,9 @@ var errorCodes = []struct {
 	{exec.ErrCorruptState, codeDataCorrupted},
 	{exec.ErrStateFormat, codeNotInPrerequisite},
 	{exec.ErrQueryFailed, codeNotInPrerequisite},
+	{exec.ErrInvalidDatetime, sql.CodeInvalidDatetime},
+	{exec.ErrDatetimeOverflow, codeDatetimeOverflow},
+	{exec.ErrNotSupported, sql.CodeFeatureNotSupported},
 }
 
 // namesQuery lists the sentinels whose ErrorResponse message is the whole
@@ -100,6 +104,10 @@ func pgError(log *slog.Logger, err error) *pgproto3.ErrorResponse {
 	}
 	for _, m := range errorCodes {
 		if errors.Is(err, m.err) {
+			if de, ok := errors.AsType[*exec.DetailedError](err); ok {
+				return &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR",
+					Code: m.code, Message: de.Msg, Detail: de.Detail, Hint: de.Hint}
+			}
 			// The message is the sentinel's short text, as PostgreSQL's
 			// messages are short; the wrapped chain (which operator, which
 			// partition and offset) goes in the detail.

@@ -24,7 +24,7 @@ func (b *binder) bindFunc(x *ast.FuncCallExpr, sc scope) (Expr, error) {
 		if name == fnBool {
 			return &Literal{Value: v != 0, T: typeBool}, nil
 		}
-		return &Literal{Value: v, T: typeInterval}, nil
+		return b.intervalLiteral(x, v)
 	case fnTumble, fnHop, fnSession:
 		return nil, b.errAt(x, CodeGroupingError, "%s is only allowed in GROUP BY", upper(name[len("sluice_"):]))
 	}

@@ -85,6 +85,9 @@ func (b *binder) bindMoreFunc(x *ast.FuncCallExpr, name string, args []Expr) (Ex
 	case "to_timestamp":
 		e, err := b.toTimestamp(x, args)
 		return e, true, err
+	case "to_char":
+		e, err := b.toChar(x, args)
+		return e, true, err
 	case "pg_sleep":
 		// PostgreSQL's result is void, which clients read as an empty
 		// string; it is typed text here.
@@ -124,11 +127,41 @@ func (b *binder) mathCall(x *ast.FuncCallExpr, name string, args []Expr) (Expr, 
 	return b.typedCall(x, name, args, []arrow.DataType{t}, t)
 }
 
-// toTimestamp binds to_timestamp(double precision) (Grafana's time macros).
-// to_timestamp(text, format) is not supported.
+// toTimestamp binds to_timestamp(double precision) (Grafana's time macros)
+// and to_timestamp(text, text) (Superset's time filters). The template
+// form reads text without a zone as UTC: Sluice reads and shows every
+// timestamp in UTC whatever the session's TimeZone, and the binder does
+// not see the session, so this stays consistent with '…'::timestamptz.
 func (b *binder) toTimestamp(x *ast.FuncCallExpr, args []Expr) (Expr, error) {
 	if len(args) == 2 {
-		return nil, b.notSupportedAt(x, "to_timestamp(text, text)")
+		return b.typedCall(x, "to_timestamp", args, []arrow.DataType{typeText, typeText}, typeTimestampTZ)
 	}
 	return b.typedCall(x, "to_timestamp", args, []arrow.DataType{typeFloat8}, typeTimestampTZ)
 }
+
+// toChar binds to_char(timestamp|timestamptz, text); a date is formatted
+// as the timestamptz of its midnight, which PostgreSQL picks for it. The
+// numeric and interval forms are not built.
+func (b *binder) toChar(x *ast.FuncCallExpr, args []Expr) (Expr, error) {
+	if len(args) != 2 {
+		return nil, b.noFunction(x, x.FnName.L, args)
+	}
+	t := args[0].Type()
+	switch {
+	case b.kindOf(args[0]) == kindUnknown || t == nil:
+		e := b.errAt(x, codeAmbiguousFunction, "function %s(%s, %s) is not unique", x.FnName.L, typeName(args[0]), typeName(args[1]))
+		e.Hint = "Could not choose a best candidate function. You might need to add explicit type casts."
+		return nil, e
+	case t.ID() == arrow.TIMESTAMP:
+	case t.ID() == arrow.DATE32:
+		t = typeTimestampTZ
+	case isNumeric(t) || arrow.TypeEqual(t, typeInterval):
+		return nil, b.notSupportedAt(x, "to_char("+typeName(args[0])+", text)")
+	default:
+		return nil, b.noFunction(x, x.FnName.L, args)
+	}
+	return b.typedCall(x, "to_char", args, []arrow.DataType{t, typeText}, typeText)
+}
+
+// codeAmbiguousFunction is 42725: more than one function fits the call.
+const codeAmbiguousFunction = "42725"

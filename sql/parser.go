@@ -114,11 +114,12 @@ func (p *Parser) parseStatement(c *cursor) (Statement, error) {
 	case "insert":
 		return parseInsert(c, base)
 	case "with":
-		if c.peekN(1).is("recursive") {
-			return nil, notSupported(c.src, t.start, "WITH RECURSIVE")
-		}
+		// Only the catalog evaluator runs WITH RECURSIVE (pgcat_recursive.go).
 		if isCatalogQuery(c.toks[c.i:]) {
 			return p.parseCatalogSelect(c, base)
+		}
+		if c.peekN(1).is("recursive") {
+			return nil, notSupported(c.src, t.start, "WITH RECURSIVE")
 		}
 		return nil, notSupported(c.src, t.start, "WITH (common table expressions)")
 	case "values", "table":
