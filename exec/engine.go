@@ -203,11 +203,11 @@ func (e *Engine) CreateStream(ctx context.Context, def StreamDef, ifNotExists bo
 	if err != nil {
 		return err
 	}
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if _, ok := e.Stream(def.Name); ok {
 		if ifNotExists {
 			return nil
@@ -245,14 +245,11 @@ func (e *Engine) CreateStream(ctx context.Context, def StreamDef, ifNotExists bo
 // with an error wrapping ErrUnknownStream. Dropping a sink's output stream
 // drops the sink (DropSink).
 func (e *Engine) DropStream(ctx context.Context, name string, ifExists bool) error {
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	defer unlock()
 	if _, ok := e.Stream(name); !ok {
 		if ifExists {
 			return nil
@@ -328,6 +325,22 @@ func (e *Engine) Queries() []QueryInfo {
 	}
 	slices.SortFunc(infos, func(a, b QueryInfo) int { return strings.Compare(a.ID, b.ID) })
 	return infos
+}
+
+// lockDDL takes the DDL lock once the engine is open and ctx is live, so
+// that every CREATE and DROP checks the same things before it starts; the
+// caller must call unlock.
+func (e *Engine) lockDDL(ctx context.Context) (unlock func(), err error) {
+	e.ddl.Lock()
+	if err := e.checkOpen(); err != nil {
+		e.ddl.Unlock()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		e.ddl.Unlock()
+		return nil, err
+	}
+	return e.ddl.Unlock, nil
 }
 
 func (e *Engine) checkOpen() error {

@@ -72,11 +72,11 @@ func (e *Engine) CreateView(ctx context.Context, def ViewDef, spec *QuerySpec, i
 	if def.Name == "" {
 		return errors.New("exec: create materialized view: empty name")
 	}
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if _, ok := e.View(def.Name); ok {
 		if ifNotExists {
 			return nil
@@ -87,7 +87,7 @@ func (e *Engine) CreateView(ctx context.Context, def ViewDef, spec *QuerySpec, i
 		return fmt.Errorf("%w: %q is a stream", ErrViewExists, def.Name)
 	}
 	def.QueryID = viewQueryID(def.Name)
-	spec, err := persistentSpec(kindView, def.QueryID, spec)
+	spec, err = persistentSpec(kindView, def.QueryID, spec)
 	if err != nil {
 		return fmt.Errorf("exec: create materialized view %q: %w", def.Name, err)
 	}
@@ -150,14 +150,11 @@ func (e *Engine) createPersistent(ctx context.Context, spec *QuerySpec, sink *Si
 // stopped (waiting for a checkpoint in progress) before anything is
 // deleted, so a drop never races a checkpoint.
 func (e *Engine) DropView(ctx context.Context, name string, ifExists bool) error {
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	defer unlock()
 	def, ok := e.View(name)
 	if !ok {
 		if ifExists {
@@ -347,11 +344,11 @@ func (e *Engine) CreateSink(ctx context.Context, out StreamDef, spec *QuerySpec,
 	if err != nil {
 		return err
 	}
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if _, ok := e.Stream(out.Name); ok {
 		if ifNotExists {
 			return nil
@@ -422,14 +419,11 @@ func (e *Engine) saveSink(out StreamDef, def SinkDef) error {
 // stay in Kafka. A missing name fails with ErrUnknownStream unless
 // ifExists.
 func (e *Engine) DropSink(ctx context.Context, name string, ifExists bool) error {
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	defer unlock()
 	if _, ok := e.sink(name); !ok {
 		if ifExists {
 			return nil

@@ -18,11 +18,11 @@ import (
 // Queries already running are left alone. Called once by cmd/sluice after
 // NewEngine.
 func (e *Engine) Resume(ctx context.Context, plan func(kind, name, sql string) (*QuerySpec, error)) error {
-	e.ddl.Lock()
-	defer e.ddl.Unlock()
-	if err := e.checkOpen(); err != nil {
+	unlock, err := e.lockDDL(ctx)
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	for _, v := range e.Views() {
 		e.resumeOne(ctx, kindView, v.Name, v.QueryID, v.SQL, nil, plan)
 	}
