@@ -52,22 +52,7 @@ func BenchmarkWindowAgg(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer op.Close()
-				in := benchBatch(mem, rows)
-				defer in.Release()
-				ctx := context.Background()
-				noop := func(context.Context, arrow.RecordBatch) error { return nil }
-				b.ReportAllocs()
-				b.SetBytes(int64(rows) * 24)
-				b.ResetTimer()
-				for b.Loop() {
-					if err := op.Push(ctx, in, noop); err != nil {
-						b.Fatal(err)
-					}
-					if err := op.Flush(ctx, math.MinInt64, noop); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
+				benchPushFlush(b, mem, op, rows)
 			})
 		}
 	}
@@ -119,4 +104,24 @@ func BenchmarkProject(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchOperator(b, &ProjectSpec{Exprs: []Expr{Col(0, windowTimeType), add}, Names: []string{"ts", "x"}})
+}
+
+// benchPushFlush pushes one batch of rows and flushes, b.N times.
+func benchPushFlush(b *testing.B, mem memory.Allocator, op Operator, rows int) {
+	in := benchBatch(mem, rows)
+	defer in.Release()
+	ctx := context.Background()
+	noop := func(context.Context, arrow.RecordBatch) error { return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(rows) * 24)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := op.Push(ctx, in, noop); err != nil {
+			b.Fatal(err)
+		}
+		if err := op.Flush(ctx, math.MinInt64, noop); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
 }

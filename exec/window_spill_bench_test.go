@@ -1,9 +1,7 @@
 package exec
 
 import (
-	"context"
 	"fmt"
-	"math"
 	"testing"
 	"time"
 
@@ -41,24 +39,4 @@ func BenchmarkWindowAggSpill(b *testing.B) {
 			})
 		}
 	}
-}
-
-// benchPushFlush pushes one batch of rows and flushes, b.N times.
-func benchPushFlush(b *testing.B, mem memory.Allocator, op Operator, rows int) {
-	in := benchBatch(mem, rows)
-	defer in.Release()
-	ctx := context.Background()
-	noop := func(context.Context, arrow.RecordBatch) error { return nil }
-	b.ReportAllocs()
-	b.SetBytes(int64(rows) * 24)
-	b.ResetTimer()
-	for b.Loop() {
-		if err := op.Push(ctx, in, noop); err != nil {
-			b.Fatal(err)
-		}
-		if err := op.Flush(ctx, math.MinInt64, noop); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
 }
