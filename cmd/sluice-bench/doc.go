@@ -1,5 +1,6 @@
-// Command sluice-bench is the end-to-end benchmark behind `make bench` and
-// `make bench-quick`. It measures how fast a real sluice server turns
+// Command sluice-bench is the end-to-end benchmark behind the make targets
+// bench, bench-quick (the Nexmark suite, -queries all) and bench-tumble
+// (the single TUMBLE query below). It measures how fast a real sluice server turns
 // Nexmark bids, read as JSON from its embedded Kafka broker, into closed
 // TUMBLE windows delivered over the PostgreSQL wire protocol.
 //
