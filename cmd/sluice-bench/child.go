@@ -40,9 +40,11 @@ type server struct {
 }
 
 // startServer starts bin with a data directory under dir, free local
-// ports and the embedded broker, logging to dir/server.log. env holds
-// extra KEY=value variables for the server (after the inherited ones).
-func startServer(bin, dir string, batchInterval time.Duration, env ...string) (*server, error) {
+// ports and the embedded broker, logging to dir/server.log. With broker
+// set (host:port) the server uses that broker instead of its embedded one
+// (--brokers), and kafkaAddr is broker. env holds extra KEY=value
+// variables for the server (after the inherited ones).
+func startServer(bin, dir string, batchInterval time.Duration, broker string, env ...string) (*server, error) {
 	addrs, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
@@ -52,17 +54,24 @@ func startServer(bin, dir string, batchInterval time.Duration, env ...string) (*
 		logPath: filepath.Join(dir, "server.log"),
 		done:    make(chan struct{}),
 	}
+	args := []string{
+		"--listen", s.pgAddr,
+		"--data-dir", filepath.Join(dir, "data"),
+		"--metrics-listen", s.metricsAddr,
+		"--batch-interval", batchInterval.String(),
+	}
+	if broker != "" {
+		s.kafkaAddr = broker
+		args = append(args, "--brokers", broker)
+	} else {
+		// --brokers= explicitly: the embedded broker, whatever the
+		// environment says.
+		args = append(args, "--brokers=", "--kafka-listen", s.kafkaAddr)
+	}
 	if s.logFile, err = os.Create(s.logPath); err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
-	s.cmd = exec.Command(bin,
-		"--listen", s.pgAddr,
-		"--data-dir", filepath.Join(dir, "data"),
-		"--brokers=", // explicit: the embedded broker, whatever the environment says
-		"--kafka-listen", s.kafkaAddr,
-		"--metrics-listen", s.metricsAddr,
-		"--batch-interval", batchInterval.String(),
-	)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(withoutSluiceEnv(os.Environ()), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logFile, s.logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -233,9 +242,11 @@ func withoutSluiceEnv(env []string) []string {
 }
 
 // withServer runs fn against a fresh server in a new temporary data
-// directory named after name. The server is killed and the directory
-// removed (kept with -keep) on every return path; when fn fails, the tail
-// of the server's log is printed to progress.
+// directory named after name. With -external-broker it first starts a
+// fresh kfake cluster in this process for the server to use. The server
+// is killed, the cluster closed and the directory removed (kept with
+// -keep) on every return path; when fn fails, the tail of the server's
+// log is printed to progress.
 func withServer(ctx context.Context, cfg config, name string, env []string, progress io.Writer, fn func(*server) error) (err error) {
 	dir, err := os.MkdirTemp("", "sluice-bench-"+name+"-")
 	if err != nil {
@@ -248,7 +259,18 @@ func withServer(ctx context.Context, cfg config, name string, env []string, prog
 			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
 		}
 	}()
-	srv, err := startServer(cfg.bin, dir, cfg.batchInterval, env...)
+	broker := ""
+	if cfg.externalBroker {
+		cluster, addr, err := startExternalBroker(progress)
+		if err != nil {
+			return err
+		}
+		// Deferred before the server's kill, so it runs after it: the
+		// server never sees its broker vanish while it still runs.
+		defer cluster.Close()
+		broker = addr
+	}
+	srv, err := startServer(cfg.bin, dir, cfg.batchInterval, broker, env...)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,15 @@
 // run, preload included, so it also counts the broker's in-memory copy of
 // the topic.
 //
+// With -external-broker (any mode) the broker is not the server's: before
+// each server starts, the tool starts a fresh single-node, memory-only
+// kfake cluster in its own process on a free port, gives the server
+// --brokers <that address> instead of --kafka-listen, and preloads into
+// it; the cluster is closed after the server has been stopped or killed.
+// The server's CPU time, GC share and peak RSS then leave out the broker
+// (serving fetches, holding the topic), while the broker still competes
+// for the same cores.
+//
 // CPU times come in clock ticks of 10 ms, so "per CPU-second" of a run
 // that takes a fraction of a second is only good to about 10%.
 //

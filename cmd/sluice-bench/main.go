@@ -23,8 +23,11 @@ type config struct {
 	eventRate     float64
 	timeout       time.Duration
 	keep          bool
-	cpuProfile    string
-	profileSecs   int
+	// externalBroker runs the Kafka broker (kfake) in this process and
+	// gives the server --brokers instead of its embedded one.
+	externalBroker bool
+	cpuProfile     string
+	profileSecs    int
 	// Suite mode (-queries set); see suite.go.
 	queries      string
 	runs         int
@@ -55,6 +58,7 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 0, "Nexmark generator `seed`")
 	fs.Float64Var(&c.eventRate, "event-rate", 10e6, "Nexmark `events` per second of event time (all kinds; fixes the span)")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this `duration` (whole run)")
+	fs.BoolVar(&c.externalBroker, "external-broker", false, "run the Kafka broker (kfake) in the benchmark process and start the server with --brokers, so its CPU and GC figures leave the broker out")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory and server log")
 	fs.StringVar(&c.cpuProfile, "cpuprofile-server", "", "write a CPU profile of the server during the timed query to this `file`")
 	fs.IntVar(&c.profileSecs, "profile-seconds", 3, "length of the server CPU profile in `seconds`")
