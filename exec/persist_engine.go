@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedb/sluice/state"
 )
 
 // persistentEntry is one persistent query of the catalog.
@@ -391,7 +393,8 @@ func (e *Engine) ensureSinkTopics(ctx context.Context, out StreamDef) (StreamDef
 	return out, nil
 }
 
-// saveSink persists the sink's output stream and its definition.
+// saveSink persists the sink's output stream and its definition in one
+// synced batch, so a crash never leaves one without the other.
 func (e *Engine) saveSink(out StreamDef, def SinkDef) error {
 	sv, err := encodeStreamDef(out)
 	if err != nil {
@@ -401,10 +404,11 @@ func (e *Engine) saveSink(out StreamDef, def SinkDef) error {
 	if err != nil {
 		return err
 	}
-	if err := e.opts.Store.PutCatalog(catalogKindStream, out.Name, sv); err != nil {
-		return err
-	}
-	if err := e.opts.Store.PutCatalog(catalogKindSink, def.Name, kv); err != nil {
+	err = e.opts.Store.WriteSynced(func(b *state.Batch) {
+		b.SetCatalog(catalogKindStream, out.Name, sv)
+		b.SetCatalog(catalogKindSink, def.Name, kv)
+	})
+	if err != nil {
 		return err
 	}
 	e.mu.Lock()
@@ -437,10 +441,11 @@ func (e *Engine) DropSink(ctx context.Context, name string, ifExists bool) error
 func (e *Engine) dropSinkLocked(name string) error {
 	def, _ := e.sink(name)
 	e.stopPersistent(def.QueryID)
-	if err := e.opts.Store.DeleteCatalog(catalogKindSink, name); err != nil {
-		return fmt.Errorf("exec: drop sink %q: %w", name, err)
-	}
-	if err := e.opts.Store.DeleteCatalog(catalogKindStream, name); err != nil {
+	err := e.opts.Store.WriteSynced(func(b *state.Batch) {
+		b.DeleteCatalog(catalogKindSink, name)
+		b.DeleteCatalog(catalogKindStream, name)
+	})
+	if err != nil {
 		return fmt.Errorf("exec: drop sink %q: %w", name, err)
 	}
 	e.mu.Lock()

@@ -21,10 +21,25 @@ func catalogPrefix(kind string) []byte {
 	return appendString([]byte{prefixCatalog}, kind)
 }
 
+// SetCatalog records in b value under (kind, name): catalog entries that
+// must change together (a sink and its output stream) go in one batch.
+func (b *Batch) SetCatalog(kind, name string, value []byte) {
+	b.Set(catalogKey(kind, name), value)
+}
+
+// DeleteCatalog records in b the removal of (kind, name).
+func (b *Batch) DeleteCatalog(kind, name string) {
+	b.Delete(catalogKey(kind, name))
+}
+
+// WriteSynced commits the writes fn records as one synced batch: they
+// survive a crash together or not at all.
+func (s *Store) WriteSynced(fn func(b *Batch)) error { return s.writeSynced(fn) }
+
 // PutCatalog stores value under (kind, name), replacing any previous value.
 // The write is synced: when PutCatalog returns, the entry survives a crash.
 func (s *Store) PutCatalog(kind, name string, value []byte) error {
-	if err := s.writeSynced(func(b *Batch) { b.Set(catalogKey(kind, name), value) }); err != nil {
+	if err := s.writeSynced(func(b *Batch) { b.SetCatalog(kind, name, value) }); err != nil {
 		return fmt.Errorf("put catalog %s %q: %w", kind, name, err)
 	}
 	return nil
@@ -33,7 +48,7 @@ func (s *Store) PutCatalog(kind, name string, value []byte) error {
 // DeleteCatalog removes (kind, name), synced. Deleting an absent entry is
 // not an error: callers decide about IF EXISTS before calling.
 func (s *Store) DeleteCatalog(kind, name string) error {
-	if err := s.writeSynced(func(b *Batch) { b.Delete(catalogKey(kind, name)) }); err != nil {
+	if err := s.writeSynced(func(b *Batch) { b.DeleteCatalog(kind, name) }); err != nil {
 		return fmt.Errorf("delete catalog %s %q: %w", kind, name, err)
 	}
 	return nil

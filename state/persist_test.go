@@ -131,3 +131,33 @@ func TestViewRowsAndDeleteQueryData(t *testing.T) {
 		t.Fatal("another view's rows were deleted")
 	}
 }
+
+// TestCatalogBatch: catalog entries set and deleted in one WriteSynced
+// batch land together (a sink and its output stream).
+func TestCatalogBatch(t *testing.T) {
+	s := openMem(t)
+	err := s.WriteSynced(func(b *Batch) {
+		b.SetCatalog("stream", "out", []byte("s"))
+		b.SetCatalog("sink", "out", []byte("k"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"stream", "sink"} {
+		if _, err := s.GetCatalog(kind, "out"); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+	}
+	err = s.WriteSynced(func(b *Batch) {
+		b.DeleteCatalog("sink", "out")
+		b.DeleteCatalog("stream", "out")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"stream", "sink"} {
+		if _, err := s.GetCatalog(kind, "out"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s after delete: %v", kind, err)
+		}
+	}
+}
