@@ -331,21 +331,30 @@ func runSnap(t *testing.T, mem memory.Allocator, c *snapCase, split snapSplit) s
 			t.Fatalf("%s\ncurrent() before snapshot:\n%s\nafter restore:\n%s", c, strings.Join(before, "\n"), strings.Join(after, "\n"))
 		}
 	}
+	return runSplitBatches(ctx, mem, &p, c, split, swap, nil)
+}
+
+// runSplitBatches pushes c's batches through *p, flushing each at its
+// watermark and rendering what it takes into the run. swap replaces *p
+// at split: before the batch, or between its push and its flush when
+// split.mid. each, when set, adds to the run after every batch that did
+// not fail. The run stops at the first error, which it records.
+func runSplitBatches(ctx context.Context, mem memory.Allocator, p **pipeline, c *snapCase, split snapSplit, swap func(), each func(run *snapRun)) snapRun {
 	var run snapRun
 	for i, rows := range c.rows {
 		if i == split.at && !split.mid {
 			swap()
 		}
 		in := snapBatch(mem, rows)
-		err := p.push(ctx, in)
+		err := (*p).push(ctx, in)
 		in.Release()
 		if err == nil && i == split.at && split.mid {
 			swap()
 		}
 		if err == nil {
-			err = p.flush(ctx, c.wms[i])
+			err = (*p).flush(ctx, c.wms[i])
 		}
-		out, terr := p.take()
+		out, terr := (*p).take()
 		run.out = append(run.out, fmt.Sprintf("batch %d:", i))
 		run.out = append(run.out, renderBatch(out)...)
 		if out != nil {
@@ -355,8 +364,11 @@ func runSnap(t *testing.T, mem memory.Allocator, c *snapCase, split snapSplit) s
 			run.out = append(run.out, "error: "+err.Error())
 			break
 		}
+		if each != nil {
+			each(&run)
+		}
 	}
-	run.late = p.stats().LateRows
+	run.late = (*p).stats().LateRows
 	return run
 }
 

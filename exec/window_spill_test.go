@@ -105,36 +105,11 @@ func runSpill(t *testing.T, mem memory.Allocator, store *state.Store, c *snapCas
 			t.Fatalf("%s\nrestore: %v", c, err)
 		}
 	}
-	var run snapRun
-	for i, rows := range c.rows {
-		if i == cfg.split.at && !cfg.split.mid {
-			swap()
-		}
-		in := snapBatch(mem, rows)
-		err := p.push(ctx, in)
-		in.Release()
-		if err == nil && i == cfg.split.at && cfg.split.mid {
-			swap()
-		}
-		if err == nil {
-			err = p.flush(ctx, c.wms[i])
-		}
-		out, terr := p.take()
-		run.out = append(run.out, fmt.Sprintf("batch %d:", i))
-		run.out = append(run.out, renderBatch(out)...)
-		if out != nil {
-			out.Release()
-		}
-		if err = errors.Join(err, terr); err != nil {
-			run.out = append(run.out, "error: "+err.Error())
-			break
-		}
+	return runSplitBatches(ctx, mem, &p, c, cfg.split, swap, func(run *snapRun) {
 		st := p.stats()
 		run.out = append(run.out, fmt.Sprintf("open groups %d; current:", st.OpenGroups))
 		run.out = append(run.out, currentRows(t, p)...)
-	}
-	run.late = p.stats().LateRows
-	return run
+	})
 }
 
 func TestSpillDiff(t *testing.T) {
