@@ -111,8 +111,10 @@
 // or npm is missing, or the install fails, the DuckDB line says SKIPPED and
 // why; that is not a failure.
 //
-// -cpuprofile-server profiles the first run of -profile-query (default
-// q7-agg) in suite mode.
+// -cpuprofile-server and -allocprofile-server profile the first run of
+// -profile-query (default q7-agg) in suite mode; the allocation profile is
+// the delta of /debug/pprof/allocs over -profile-seconds (read it with
+// go tool pprof -sample_index=alloc_space).
 //
 // # Window latency (-latency)
 //

@@ -91,7 +91,7 @@ func probeThroughput(ctx context.Context, cfg config, progress io.Writer) (float
 	if err != nil {
 		return 0, err
 	}
-	r, err := runSuiteQuery(ctx, cfg, qs[0], set, "", progress)
+	r, err := runSuiteQuery(ctx, cfg, qs[0], set, profiles{}, progress)
 	if err != nil {
 		return 0, err
 	}

@@ -26,7 +26,7 @@ type config struct {
 	// externalBroker runs the Kafka broker (kfake) in this process and
 	// gives the server --brokers instead of its embedded one.
 	externalBroker bool
-	cpuProfile     string
+	profiles       profiles
 	profileSecs    int
 	// Suite mode (-queries set); see suite.go.
 	queries      string
@@ -60,13 +60,14 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this `duration` (whole run)")
 	fs.BoolVar(&c.externalBroker, "external-broker", false, "run the Kafka broker (kfake) in the benchmark process and start the server with --brokers, so its CPU and GC figures leave the broker out")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory and server log")
-	fs.StringVar(&c.cpuProfile, "cpuprofile-server", "", "write a CPU profile of the server during the timed query to this `file`")
-	fs.IntVar(&c.profileSecs, "profile-seconds", 3, "length of the server CPU profile in `seconds`")
+	fs.StringVar(&c.profiles.cpu, "cpuprofile-server", "", "write a CPU profile of the server during the timed query to this `file`")
+	fs.StringVar(&c.profiles.alloc, "allocprofile-server", "", "write the server's allocations during the timed query (a delta heap profile) to this `file`")
+	fs.IntVar(&c.profileSecs, "profile-seconds", 3, "length of the server CPU and allocation profiles in `seconds`")
 	fs.StringVar(&c.queries, "queries", "", "run the Nexmark suite: `all` or a comma-separated list of q0,q1,q2,q5-agg,q7-agg,q11,q12 (empty: the single TUMBLE query)")
 	fs.IntVar(&c.runs, "runs", 1, "suite: `runs` of each query; the table shows medians")
 	fs.BoolVar(&c.duckdb, "duckdb", true, "suite: also time q7-agg in DuckDB (node + npm @duckdb/node-api)")
 	fs.StringVar(&c.duckdbDir, "duckdb-dir", filepath.Join(os.TempDir(), "sluice-bench-duckdb"), "suite: `directory` @duckdb/node-api is installed into")
-	fs.StringVar(&c.profileQuery, "profile-query", "q7-agg", "suite: the `query` whose first run -cpuprofile-server profiles")
+	fs.StringVar(&c.profileQuery, "profile-query", "q7-agg", "suite: the `query` whose first run -cpuprofile-server and -allocprofile-server profile")
 	fs.BoolVar(&c.latency, "latency", false, "measure q7-agg window latency with a live, throttled producer (see doc.go)")
 	fs.Float64Var(&c.rate, "rate", 0, "latency: produce this many `bids` per second (0: half of a q7-agg throughput probe)")
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "latency: produce for this `duration`")
@@ -181,8 +182,8 @@ func runOn(ctx context.Context, srv *server, cfg config, out, progress io.Writer
 		load.elapsed.Seconds(), waited.Seconds())
 
 	var waitProfile func() error
-	if cfg.cpuProfile != "" {
-		waitProfile = startProfile(ctx, srv.metricsAddr, cfg.profileSecs, cfg.cpuProfile)
+	if cfg.profiles.any() {
+		waitProfile = startProfiles(ctx, srv.metricsAddr, cfg.profileSecs, cfg.profiles)
 	}
 	res, err := measure(ctx, conn, srv, load.lastWindowEnd)
 	if waitProfile != nil {

@@ -66,9 +66,9 @@ func runSuite(ctx context.Context, cfg config, out, progress io.Writer) error {
 	for run := 1; run <= cfg.runs; run++ {
 		for _, q := range qs {
 			fmt.Fprintf(progress, "run %d/%d: %s\n", run, cfg.runs, q.name)
-			profile := ""
-			if cfg.cpuProfile != "" && (cfg.profileQuery == q.name) && run == 1 {
-				profile = cfg.cpuProfile
+			var profile profiles
+			if cfg.profileQuery == q.name && run == 1 {
+				profile = cfg.profiles
 			}
 			r, err := runSuiteQuery(ctx, cfg, q, set, profile, progress)
 			if err != nil {
@@ -100,7 +100,7 @@ func runSuite(ctx context.Context, cfg config, out, progress io.Writer) error {
 
 // runSuiteQuery is one query against a fresh server: start, declare the
 // stream, preload, settle, time, stop, check.
-func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet, profile string, progress io.Writer) (res suiteResult, err error) {
+func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet, profile profiles, progress io.Writer) (res suiteResult, err error) {
 	res = suiteResult{query: q, events: int64(len(set.bids))}
 	// gctrace=1 makes the runtime print one line per GC cycle with its CPU
 	// time; that is where the GC CPU share comes from (see gctrace.go).
@@ -111,7 +111,7 @@ func runSuiteQuery(ctx context.Context, cfg config, q nexmarkQuery, set *bidSet,
 }
 
 // suiteQueryOn is runSuiteQuery's work on the started server srv.
-func suiteQueryOn(ctx context.Context, srv *server, cfg config, q nexmarkQuery, set *bidSet, profile string, res *suiteResult, progress io.Writer) (err error) {
+func suiteQueryOn(ctx context.Context, srv *server, cfg config, q nexmarkQuery, set *bidSet, profile profiles, res *suiteResult, progress io.Writer) (err error) {
 	conn, err := connect(ctx, srv.pgAddr)
 	if err != nil {
 		return err
@@ -139,8 +139,8 @@ func suiteQueryOn(ctx context.Context, srv *server, cfg config, q nexmarkQuery, 
 	}
 
 	var waitProfile func() error
-	if profile != "" {
-		waitProfile = startProfile(ctx, srv.metricsAddr, cfg.profileSecs, profile)
+	if profile.any() {
+		waitProfile = startProfiles(ctx, srv.metricsAddr, cfg.profileSecs, profile)
 	}
 	m, err := measureSuite(ctx, conn, srv, q, want)
 	if waitProfile != nil {
