@@ -57,6 +57,7 @@ type latencyResult struct {
 	cpu        time.Duration // server CPU over the run
 	cancelErr  error
 	peakRSSMiB float64
+	batches    batchStats // the query's last batches, from sluice.batches
 }
 
 // runLatency is the -latency mode (see doc.go): an optional throughput
@@ -186,6 +187,9 @@ func latencyOn(ctx context.Context, srv *server, cfg config, res *latencyResult,
 	res.cpu = cpu1.sub(cpu0).total()
 	if rss, err := readStatusBytes(srv.pid(), "VmHWM"); err == nil {
 		res.peakRSSMiB = float64(rss) / (1 << 20)
+	}
+	if res.batches, err = readBatchStats(ctx, srv.pgAddr); err != nil {
+		return err
 	}
 	cancelQuery()
 	<-rcv.done
@@ -365,6 +369,7 @@ func printLatency(w io.Writer, cfg config, r latencyResult) {
 	fmt.Fprintf(w, "produced        %d bids in %.2f s = %.0f bids/s; the producer fell at most %d records behind schedule\n",
 		r.sent, r.produced.Seconds(), rate(r.sent, r.produced.Seconds()), r.maxLag)
 	fmt.Fprintf(w, "server          CPU %.2f s over the run, peak RSS %.0f MiB\n", r.cpu.Seconds(), r.peakRSSMiB)
+	fmt.Fprintf(w, "batches         %s\n", r.batches)
 	fmt.Fprintf(w, "windows         %d received, every count and max(price) checked; latency over %d (first left out)\n", r.windows, r.stats.n)
 	fmt.Fprintln(w, "| batch interval | window | watermark delay | rate bids/s | windows | p50 | p99 | max | min |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
