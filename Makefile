@@ -39,6 +39,7 @@ fuzz:
 	$(GO) test ./server -run '^$$' -fuzz FuzzDecodeMessage -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz FuzzServeConn -fuzztime $(FUZZTIME)
 	$(GO) test ./ingest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./ingest -run '^$$' -fuzz FuzzRecordBatches -fuzztime $(FUZZTIME)
 	$(GO) test ./state -run '^$$' -fuzz FuzzKeyCodec -fuzztime $(FUZZTIME)
 	$(GO) test ./exec -run '^$$' -fuzz FuzzRestore -fuzztime $(FUZZTIME)
 
