@@ -87,10 +87,11 @@ type Decoder struct {
 // maxKeyOrder bounds how many key ordinals Decoder remembers.
 const maxKeyOrder = 64
 
-// keyGuess is the key a record had at one ordinal and its column (-1: none).
+// keyGuess is the key a record had at one ordinal, with its quotes, and
+// its column (-1: none). An empty quoted matches nothing.
 type keyGuess struct {
-	name []byte
-	col  int
+	quoted []byte
+	col    int
 }
 
 // NewDecoder returns a Decoder for schema. User fields are matched to JSON

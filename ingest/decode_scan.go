@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -110,15 +111,20 @@ func (s *scanner) end() error {
 
 // key scans an object key and returns its column, or -1.
 func (d *Decoder) key(s *scanner, ord int) (int, error) {
+	// Records from one producer repeat their key order: the key at this
+	// ordinal usually is the previous record's, which a prefix compare of
+	// its quoted form confirms without scanning or hashing (known and
+	// unknown keys alike). A remembered key holds no quote or backslash, so
+	// matching through its closing quote matches the whole token.
+	if ord < len(d.order) {
+		if g := &d.order[ord]; len(g.quoted) > 0 && bytes.HasPrefix(s.b[s.i:], g.quoted) {
+			s.i += len(g.quoted)
+			return g.col, nil
+		}
+	}
 	raw, esc, err := s.scanString()
 	if err != nil {
 		return 0, err
-	}
-	// Records from one producer repeat their key order: the key at this
-	// ordinal usually matches the previous record's, which a byte compare
-	// confirms without hashing (known and unknown keys alike).
-	if ord < len(d.order) && !esc && bytes.Equal(d.order[ord].name, raw) {
-		return d.order[ord].col, nil
 	}
 	col, err := d.lookupKey(s, raw, esc)
 	if err == nil && !esc {
@@ -138,7 +144,7 @@ func (d *Decoder) rememberKey(ord int, raw []byte, col int) {
 		d.order = append(d.order, keyGuess{col: -1})
 	}
 	g := &d.order[ord]
-	g.name = append(g.name[:0], raw...)
+	g.quoted = append(append(append(g.quoted[:0], '"'), raw...), '"')
 	g.col = col
 }
 
@@ -176,13 +182,12 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 		return nil, false, err
 	}
 	start := s.i
-	for s.i < len(s.b) {
-		s.i += plainRun(s.b[s.i:])
+	for {
+		s.i += specialIndex(s.b[s.i:])
 		if s.i >= len(s.b) {
-			break
+			return nil, false, s.syntaxErr("unterminated string")
 		}
-		c := s.b[s.i]
-		switch {
+		switch c := s.b[s.i]; {
 		case c == '"':
 			raw = s.b[start:s.i]
 			s.i++
@@ -190,13 +195,10 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 		case c == '\\':
 			esc = true
 			s.i += 2
-		case c < 0x20:
+		default: // a control character
 			return nil, false, s.syntaxErr("control character in string")
-		default:
-			s.i++
 		}
 	}
-	return nil, false, s.syntaxErr("unterminated string")
 }
 
 // SWAR constants: one byte value repeated in every byte of a word.
@@ -205,27 +207,35 @@ const (
 	swarHighs = 0x8080808080808080
 )
 
-// plainRun returns how many leading bytes of b, in whole 8-byte words, hold
-// no '"', no '\\' and no control character: the bytes scanString may step
-// over without looking at them one by one. Long strings (urls, padding)
-// dominate the records, so this is the decoder's hottest loop.
-func plainRun(b []byte) int {
+// specialIndex returns the index of the first '"', '\\' or control
+// character in b, or len(b): the bytes before it scanString steps over
+// without looking at them one by one. Long strings (urls, padding) dominate
+// the records, so this is the decoder's hottest loop; it tests eight bytes
+// at a time and finds the first special byte of a word from its bit mask,
+// so a string costs one pass however short it is.
+func specialIndex(b []byte) int {
 	n := 0
 	for len(b)-n >= 8 {
 		x := binary.LittleEndian.Uint64(b[n:])
 		quote := x ^ ('"' * swarOnes)
 		slash := x ^ ('\\' * swarOnes)
-		// A byte is zero in quote/slash, or below 0x20 in x, exactly when
+		// A byte is zero in quote/slash, or below 0x20 in x, when
 		// (v - 0x01…) & ^v & 0x80… has its high bit set (the classic
-		// has-zero/has-less test; false positives cannot occur for these
-		// thresholds).
+		// has-zero/has-less test). A borrow can set the bit of a byte
+		// above a true match but never below one, so the lowest set bit
+		// (the first byte, little-endian) is exact.
 		special := (quote - swarOnes) & ^quote
 		special |= (slash - swarOnes) & ^slash
 		special |= (x - 0x20*swarOnes) & ^x
-		if special&swarHighs != 0 {
-			return n
+		if m := special & swarHighs; m != 0 {
+			return n + bits.TrailingZeros64(m)>>3
 		}
 		n += 8
+	}
+	for ; n < len(b); n++ {
+		if c := b[n]; c == '"' || c == '\\' || c < 0x20 {
+			return n
+		}
 	}
 	return n
 }
