@@ -55,12 +55,21 @@ type Client struct {
 	adm *kadm.Client
 	log *slog.Logger
 
+	// fetch holds Fetch's own broker connections (fetchconn.go); Close
+	// closes them.
+	fetch *fetchPool
+	// fetchViaKgo sends fetches through kgo, as before fetchconn.go. Only
+	// BenchmarkFetch1MiB sets it, to compare the two.
+	fetchViaKgo bool
+
 	// ends coalesces concurrent EndOffsetsShared calls per topic.
 	ends singleflight.Group
-	// mu guards leaders, the per-topic metadata cache used by Fetch.
+	// mu guards leaders, the per-topic metadata cache used by Fetch, and
+	// brokers, Fetch's cache of broker addresses by node id.
 	mu struct {
 		sync.Mutex
 		leaders map[string]*topicMeta
+		brokers map[int32]string
 	}
 }
 
@@ -87,11 +96,14 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 		cl.Close()
 		return nil, fmt.Errorf("ingest: ping brokers %v: %w", opts.Brokers, err)
 	}
-	c := &Client{cl: cl, adm: kadm.NewClient(cl), log: opts.Logger}
+	c := &Client{cl: cl, adm: kadm.NewClient(cl), log: opts.Logger, fetch: newFetchPool(opts.ClientID)}
 	c.mu.leaders = make(map[string]*topicMeta)
 	return c, nil
 }
 
-// Close closes the client and waits for franz-go's goroutines. In-flight
-// calls fail.
-func (c *Client) Close() { c.cl.Close() }
+// Close closes the client: Fetch's connections, then franz-go's, waiting
+// for franz-go's goroutines. In-flight calls fail.
+func (c *Client) Close() {
+	c.fetch.close()
+	c.cl.Close()
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -44,7 +46,10 @@ type pendingRange struct {
 //
 // Fetch never joins a group or commits: it sends fetch requests (read
 // committed, no fetch session) directly to the partition leaders, so a call
-// costs one round trip per leader when the data is available.
+// costs one round trip per leader when the data is available. It sends
+// them on connections of its own (fetchconn.go) whose read buffers are
+// reused, so records are delivered from a buffer that no other call uses
+// meanwhile and that is not allocated per fetch.
 func (c *Client) Fetch(ctx context.Context, topic string, ranges []Range, fn func(*Record) error) error {
 	pending, err := pendingRanges(ranges)
 	if err != nil {
@@ -66,6 +71,7 @@ func (c *Client) Fetch(ctx context.Context, topic string, ranges []Range, fn fun
 				return fmt.Errorf("ingest: fetch %q: giving up: %w", topic, retry)
 			}
 			c.forgetMeta(topic)
+			c.forgetBrokers()
 			if err := sleepCtx(ctx, fetchRetryDelay); err != nil {
 				return err
 			}
@@ -115,13 +121,13 @@ func (c *Client) fetchOnce(ctx context.Context, topic string, pending []pendingR
 		return nil, err
 	}
 	req := buildFetch(topic, meta, leader, pending)
-	resp, err := req.RequestWith(ctx, c.cl.Broker(int(leader)))
+	conn, resp, err := c.sendFetch(ctx, leader, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return err, nil
+		return classifyFetchErr(ctx, err)
 	}
+	// Every record is delivered before the conn, whose buffer the
+	// response aliases, goes back to the pool.
+	defer c.fetch.put(conn)
 	if resp.ErrorCode != 0 {
 		return kerr.ErrorForCode(resp.ErrorCode), nil
 	}
@@ -153,6 +159,13 @@ func buildFetch(topic string, meta *topicMeta, leader int32, pending []pendingRa
 	req.MinBytes = 1
 	req.MaxBytes = fetchMaxBytes
 	req.IsolationLevel = 1 // read committed
+	// Fetch names topics by ID from v13 and by name before; kmsg
+	// encodes whichever the version has. A topic without an ID (a
+	// broker older than Kafka 2.8) can only be named.
+	req.Version = req.MaxVersion()
+	if meta.id == ([16]byte{}) {
+		req.Version = min(req.Version, 12)
+	}
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic = topic
 	rt.TopicID = meta.id
@@ -168,6 +181,69 @@ func buildFetch(topic string, meta *topicMeta, leader int32, pending []pendingRa
 	}
 	req.Topics = append(req.Topics, rt)
 	return req
+}
+
+// sendFetch sends req to broker leader on a pooled connection. The caller
+// must put the returned conn back to the pool once done with resp, which
+// aliases the conn's buffer (conn is nil through kgo).
+func (c *Client) sendFetch(ctx context.Context, leader int32, req *kmsg.FetchRequest) (*fetchConn, *kmsg.FetchResponse, error) {
+	if c.fetchViaKgo {
+		resp, err := req.RequestWith(ctx, c.cl.Broker(int(leader)))
+		return nil, resp, err
+	}
+	addr, err := c.brokerAddr(ctx, leader)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.fetch.roundTrip(ctx, leader, addr, req)
+}
+
+// classifyFetchErr sorts a failed fetch request: ctx's end and failures
+// no retry can fix are errors; the rest (connection lost, broker gone or
+// unknown) are retried with fresh metadata.
+func classifyFetchErr(ctx context.Context, err error) (retry, _ error) {
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, errFetchClosed), errors.Is(err, errFetchUnsupported):
+		return nil, err
+	}
+	return err, nil
+}
+
+// brokerAddr returns the host:port of broker node, from a cache filled by
+// one metadata request for every broker.
+func (c *Client) brokerAddr(ctx context.Context, node int32) (string, error) {
+	c.mu.Lock()
+	addr, ok := c.mu.brokers[node]
+	c.mu.Unlock()
+	if ok {
+		return addr, nil
+	}
+	md, err := c.adm.BrokerMetadata(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ingest: broker metadata: %w", err)
+	}
+	addrs := make(map[int32]string, len(md.Brokers))
+	for _, b := range md.Brokers {
+		addrs[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	c.mu.Lock()
+	c.mu.brokers = addrs
+	c.mu.Unlock()
+	if addr, ok = addrs[node]; !ok {
+		return "", fmt.Errorf("ingest: broker %d is not in the cluster metadata", node)
+	}
+	return addr, nil
+}
+
+// forgetBrokers drops the broker addresses after a failed fetch: the
+// leader may have moved to a broker, or a broker to an address, that the
+// cache does not know.
+func (c *Client) forgetBrokers() {
+	c.mu.Lock()
+	c.mu.brokers = nil
+	c.mu.Unlock()
 }
 
 func findPending(pending []pendingRange, partition int32) *pendingRange {
