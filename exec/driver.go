@@ -70,6 +70,7 @@ func (d *driver) begin() {
 	d.src.log = d.log.With("query_id", d.q.id)
 	d.src.workers = d.eng.opts.private.decodeWorkers
 	d.src.decodeHook = d.eng.opts.private.decodeHook
+	d.src.minPiece = d.eng.opts.private.minPiece
 }
 
 // close releases the source, the operators and a persistent query's

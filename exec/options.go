@@ -85,6 +85,9 @@ type Options struct {
 		// batch (at most one per partition read), whatever GOMAXPROCS
 		// and the batch size.
 		decodeWorkers int
+		// minPiece, when > 0, is the smallest piece a batch's range is
+		// cut into for a worker of its own (source.split).
+		minPiece int64
 		// decodeHook, when set, runs in a decode worker before each
 		// record is decoded.
 		decodeHook func(*ingest.Record)

@@ -30,9 +30,10 @@ import (
 // end offset when the batch is planned, and then advances next to the end of
 // the range (offsets of skipped control or aborted records are gaps).
 //
-// read splits a batch's ranges among up to GOMAXPROCS decode workers, each
-// fetching its own ranges (Client.Fetch serves concurrent calls) and
-// decoding them in the fetch callback into its own Decoder. The workers are
+// read splits a batch's ranges (cut into pieces when there are few of
+// them) among up to 2×GOMAXPROCS decode workers, each fetching its own
+// ranges (Client.Fetch serves concurrent calls) and decoding them in the
+// fetch callback into its own Decoder. The workers are
 // goroutines of one read, under an errgroup: read returns only after all of
 // them have, so none outlives its batch. The Decoders stay with the source
 // and are reused by the next batches; worker i uses decs[i] only.
@@ -69,6 +70,9 @@ type source struct {
 	// decodeHook, when set, runs in the decode worker before each record
 	// is decoded (tests).
 	decodeHook func(*ingest.Record)
+	// minPiece, when > 0, replaces minRecordsPerWorker as the smallest
+	// piece split cuts a range into (tests).
+	minPiece int64
 }
 
 // minRecordsPerWorker is the fewest records worth a decode worker of their
@@ -238,8 +242,9 @@ func (s *source) caughtUp(target []int64) bool {
 
 // read fetches ranges, decodes them into batches (which the caller must
 // release; empty ones are left out, so there may be none) and advances next
-// past them. The rows of one partition are in offset order in one batch;
-// partitions are spread over the batches. Records that do not decode are
+// past them. The rows of one partition are in offset order over the
+// batches in order: a partition is in one batch, or cut into consecutive
+// pieces in consecutive batches (see split). Records that do not decode are
 // skipped and counted, or fail the read with an error wrapping ErrDecode
 // under on_decode_error = 'fail': the first undecodable record of the
 // lowest failing partition, whatever the workers' timing.
@@ -248,7 +253,8 @@ func (s *source) caughtUp(target []int64) bool {
 // an errgroup that read waits for; a worker's fetch error or panic cancels
 // the others and fails the read.
 func (s *source) read(ctx context.Context, ranges []ingest.Range) (_ []arrow.RecordBatch, st readStats, err error) {
-	n := s.workerCount(ranges)
+	pieces := s.split(ranges)
+	n := s.workerCount(pieces)
 	if n == 0 {
 		return nil, st, nil
 	}
@@ -262,25 +268,16 @@ func (s *source) read(ctx context.Context, ranges []ingest.Range) (_ []arrow.Rec
 			}
 		}
 	}
-	// slot maps a partition to its range's index.
-	maxPart := int32(0)
-	for _, r := range ranges {
-		maxPart = max(maxPart, r.Partition)
-	}
-	slot := make([]int, maxPart+1)
-	for i, r := range ranges {
-		slot[r.Partition] = i
-	}
-	reads := make([]rangeRead, len(ranges))
+	reads := make([]rangeRead, len(pieces))
 	// failedAt is the lowest index of a range with a failing record so far:
 	// later ranges need not be decoded.
 	var failedAt atomic.Int64
 	failedAt.Store(math.MaxInt64)
 	g, gctx := errgroup.WithContext(ctx)
-	for w, mine := range assignRanges(ranges, n) {
+	for w, mine := range assignRanges(pieces, n) {
 		dec := s.decs[w]
 		g.Go(s.recovered(w, func() error {
-			return s.work(gctx, dec, ranges, mine, slot, reads, &failedAt)
+			return s.work(gctx, dec, pieces, mine, reads, &failedAt)
 		}))
 	}
 	err = g.Wait()
@@ -318,8 +315,21 @@ func (s *source) read(ctx context.Context, ranges []ingest.Range) (_ []arrow.Rec
 	return batches, st, nil
 }
 
+// workersPerCore is how many decode workers a batch may run per core. A
+// worker alternates between waiting for a fetch round trip and decoding
+// the response; with two per core one decodes while the other waits.
+const workersPerCore = 2
+
+// maxWorkers is the most decode workers of one batch.
+func (s *source) maxWorkers() int {
+	if s.workers > 0 {
+		return s.workers
+	}
+	return workersPerCore * runtime.GOMAXPROCS(0)
+}
+
 // workerCount is the number of decode workers for ranges: one per range at
-// most, at most GOMAXPROCS, and at least minRecordsPerWorker records each
+// most, at most maxWorkers, and at least minRecordsPerWorker records each
 // (but at least one worker).
 func (s *source) workerCount(ranges []ingest.Range) int {
 	if len(ranges) == 0 {
@@ -328,11 +338,48 @@ func (s *source) workerCount(ranges []ingest.Range) int {
 	if s.workers > 0 {
 		return min(s.workers, len(ranges))
 	}
+	return max(1, min(s.maxWorkers(), len(ranges), int(min(totalRecords(ranges)/minRecordsPerWorker, math.MaxInt32))))
+}
+
+func totalRecords(ranges []ingest.Range) int64 {
 	var total int64
 	for _, r := range ranges {
 		total += r.End - r.Start
 	}
-	return max(1, min(runtime.GOMAXPROCS(0), len(ranges), int(min(total/minRecordsPerWorker, math.MaxInt32))))
+	return total
+}
+
+// split returns the ranges a batch's workers read. With fewer ranges than
+// the workers the batch is worth (a topic of few partitions), it cuts
+// each range into consecutive pieces of about equal size, at least
+// minPiece records each, one per worker, so that every worker gets one;
+// otherwise it returns ranges. The pieces of a partition are consecutive
+// in the result and ascending, so the workers' batches, in order, keep
+// each partition's offset order, and no worker fetches a partition twice.
+func (s *source) split(ranges []ingest.Range) []ingest.Range {
+	minPiece := s.minPiece
+	if minPiece == 0 {
+		minPiece = minRecordsPerWorker
+	}
+	total := totalRecords(ranges)
+	want := int64(s.maxWorkers())
+	want = min(want, total/minPiece)
+	if want <= int64(len(ranges)) {
+		return ranges
+	}
+	per := max((total+want-1)/want, minPiece)
+	pieces := make([]ingest.Range, 0, want)
+	for _, r := range ranges {
+		size := r.End - r.Start
+		k := max(1, size/per)
+		for j := range k {
+			pieces = append(pieces, ingest.Range{Partition: r.Partition, Start: r.Start + size*j/k, End: r.Start + size*(j+1)/k})
+		}
+	}
+	if int64(len(pieces)) > want {
+		return ranges // rounding gave more pieces than workers
+	}
+	return pieces
 }
 
 // assignRanges splits the indexes of ranges among n workers, balancing the
@@ -380,13 +427,20 @@ func (s *source) recovered(w int, f func() error) func() error {
 }
 
 // work is the body of a decode worker: it fetches the ranges whose indexes
-// are in mine and decodes their records into dec inside the fetch callback
-// (records are only valid during the call), writing only reads[i] for i in
-// mine.
-func (s *source) work(ctx context.Context, dec *ingest.Decoder, ranges []ingest.Range, mine, slot []int, reads []rangeRead, failedAt *atomic.Int64) error {
+// are in mine (of distinct partitions) and decodes their records into dec
+// inside the fetch callback (records are only valid during the call),
+// writing only reads[i] for i in mine.
+func (s *source) work(ctx context.Context, dec *ingest.Decoder, ranges []ingest.Range, mine []int, reads []rangeRead, failedAt *atomic.Int64) error {
 	own := make([]ingest.Range, len(mine))
+	maxPart := int32(0)
 	for j, i := range mine {
 		own[j] = ranges[i]
+		maxPart = max(maxPart, ranges[i].Partition)
+	}
+	// slot maps a partition to its range's index in ranges.
+	slot := make([]int, maxPart+1)
+	for _, i := range mine {
+		slot[ranges[i].Partition] = i
 	}
 	return s.kafka.Fetch(ctx, s.topic, own, func(r *ingest.Record) error {
 		i := slot[r.Partition]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -57,10 +58,17 @@ func (b *barrier) wait(t *testing.T) {
 // checks that each partition's rows keep offset order and that no decode
 // worker is left, and returns the sorted rows and the query's figures.
 func runPass(t *testing.T, workers int, maxRecords int64, hook func(*ingest.Record)) ([]string, QueryInfo) {
+	return runPassPieces(t, workers, 0, maxRecords, hook)
+}
+
+// runPassPieces is runPass with ranges cut into pieces of at least
+// minPiece records (0: the default) for workers of their own.
+func runPassPieces(t *testing.T, workers int, minPiece, maxRecords int64, hook func(*ingest.Record)) ([]string, QueryInfo) {
 	t.Helper()
 	ctx := testCtx(t)
 	opts := Options{ManualTrigger: true, MaxRecordsPerPartition: maxRecords}
 	opts.private.decodeWorkers = workers
+	opts.private.minPiece = minPiece
 	opts.private.decodeHook = hook
 	env := newTestEnv(t, opts)
 	def := env.createEvents(t, 4, nil)
@@ -227,5 +235,73 @@ func TestDecodeWorkerPanicFailsOnlyTheQuery(t *testing.T) {
 	}
 	if info := q2.Info(); info.State != StateRunning {
 		t.Fatalf("other query state %q", info.State)
+	}
+}
+
+// TestSplitPieces checks that the workers of a batch over few partitions
+// each read a piece of a range, and that the rows are those of one worker,
+// in offset order per partition (runPass checks the order).
+func TestSplitPieces(t *testing.T) {
+	want, wantInfo := runPass(t, 1, 0, nil)
+	for _, maxRecords := range []int64{0, 7} {
+		t.Run(fmt.Sprintf("max=%d", maxRecords), func(t *testing.T) {
+			// 4 partitions of 10 records, 8 workers: two pieces each.
+			b := newBarrier(8)
+			var once sync.Map
+			hook := func(r *ingest.Record) {
+				// The first record of each piece waits for the others.
+				if _, loaded := once.LoadOrStore(fmt.Sprint(r.Partition, r.Offset >= 5), true); !loaded && maxRecords == 0 {
+					b.wait(t)
+				}
+			}
+			got, info := runPassPieces(t, 8, 1, maxRecords, hook)
+			if !slices.Equal(got, want) || info.InputRows != wantInfo.InputRows {
+				t.Fatalf("8 workers over pieces: rows\n%v\nwant\n%v", got, want)
+			}
+			if maxRecords == 0 && b.workers < 8 {
+				t.Fatalf("%d decode workers at the barrier, want 8", b.workers)
+			}
+		})
+	}
+}
+
+// TestSplitRanges checks split on random ranges: the pieces cover each
+// range exactly, in order, one worker each at most, none (of a cut range)
+// under the minimum.
+func TestSplitRanges(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		s := &source{workers: 1 + r.IntN(16), minPiece: 1 + r.Int64N(100)}
+		var ranges []ingest.Range
+		for p := range int32(r.IntN(6)) {
+			if r.IntN(4) == 0 {
+				continue
+			}
+			start := r.Int64N(1000)
+			ranges = append(ranges, ingest.Range{Partition: p, Start: start, End: start + r.Int64N(2000)})
+		}
+		pieces := s.split(ranges)
+		if len(pieces) > len(ranges) && len(pieces) > s.workers {
+			t.Fatalf("%d pieces for %d workers", len(pieces), s.workers)
+		}
+		i := 0
+		for _, rg := range ranges {
+			next := rg.Start
+			cut := i+1 < len(pieces) && pieces[i+1].Partition == rg.Partition
+			for i < len(pieces) && pieces[i].Partition == rg.Partition {
+				pc := pieces[i]
+				if pc.Start != next || pc.End < pc.Start || cut && pc.End-pc.Start < s.minPiece {
+					t.Fatalf("ranges %v: pieces %v", ranges, pieces)
+				}
+				next = pc.End
+				i++
+			}
+			if next != rg.End {
+				t.Fatalf("ranges %v: pieces %v end at %d", ranges, pieces, next)
+			}
+		}
+		if i != len(pieces) {
+			t.Fatalf("ranges %v: stray pieces %v", ranges, pieces)
+		}
 	}
 }
