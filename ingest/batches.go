@@ -159,7 +159,12 @@ func (w *batchWalker) batch(b []byte) error {
 		return err
 	}
 	hidden := w.hidden(&h, records)
-	if err := w.walk(&h, records, !hidden); err != nil {
+	err = w.walk(&h, records, !hidden)
+	if h.attrs&attrCodec != 0 {
+		// fn has seen every record: nothing aliases the output now.
+		decompressPool.PutDecompressBytes(records)
+	}
+	if err != nil {
 		return err
 	}
 	// The batch's last record may have been compacted away: its last
@@ -170,7 +175,8 @@ func (w *batchWalker) batch(b []byte) error {
 
 // decompressRecords returns the records section of a batch with header h.
 //
-// The only bound on the decompressed size is kgo.DefaultDecompressor's
+// The output is a buffer of decompressPool, which batch gives back. The
+// only bound on the decompressed size is kgo.DefaultDecompressor's
 // math.MaxInt32: kgo.Decompressor takes no limit, and a tighter one needs
 // codecs of our own. Snappy and zstd allocate the size a batch claims
 // before decoding it, so a hostile broker can make a batch of a few bytes
@@ -181,7 +187,7 @@ func decompressRecords(h *batchHeader, raw []byte) ([]byte, error) {
 	if codec == kgo.CodecNone {
 		return raw, nil
 	}
-	out, err := decompressor.Decompress(raw, codec)
+	out, err := walkDecompressor.Decompress(raw, codec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: decompress (codec %d): %w", errCorruptBatch, codec, err)
 	}

@@ -314,11 +314,6 @@ func deliverLegacy(topic string, p *pendingRange, rp *kmsg.FetchResponseTopicPar
 	return nil
 }
 
-// decompressor is shared: franz-go's default decompressor is safe for
-// concurrent use and pools its codecs. Its bound on a batch's size is
-// math.MaxInt32 bytes (see decompressRecords).
-var decompressor = kgo.DefaultDecompressor()
-
 func isRetriable(err error) bool {
 	switch {
 	case errors.Is(err, kerr.NotLeaderForPartition),
