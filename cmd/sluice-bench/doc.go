@@ -51,7 +51,7 @@
 // it; the cluster is closed after the server has been stopped or killed.
 // The server's CPU time, GC share and peak RSS then leave out the broker
 // (serving fetches, holding the topic), while the broker still competes
-// for the same cores.
+// for the same cores. make bench and make bench-quick run this way.
 //
 // CPU times come in clock ticks of 10 ms, so "per CPU-second" of a run
 // that takes a fraction of a second is only good to about 10%.
