@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -150,6 +151,33 @@ func TestFetchWaitsAndCancels(t *testing.T) {
 func TestFetchSkipsTransactionGaps(t *testing.T) {
 	cluster, c := newTestClient(t, 1, "t")
 	ctx := context.Background()
+	produceAbortedThenCommitted(t, cluster)
+	ends, err := c.EndOffsets(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ends[0] != 6 {
+		t.Fatalf("end offset %d, want 6 (2 aborted, marker, 2 committed, marker)", ends[0])
+	}
+	got, err := fetchAll(t, c, "t", Range{0, 0, ends[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0:3=xtrue 0:4=ytrue"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// A range that ends on the commit marker is complete as well.
+	if got, err := fetchAll(t, c, "t", Range{0, 4, 6}); err != nil || got != "0:4=ytrue" {
+		t.Fatalf("range over the marker: %q, %v", got, err)
+	}
+}
+
+// produceAbortedThenCommitted writes to partition 0 of topic t an aborted
+// transaction of two records, then a committed one of the same two ("x"
+// and "y" followed by false or true): 2 records, a marker, 2, a marker.
+func produceAbortedThenCommitted(t *testing.T, cluster *kfake.Cluster) {
+	t.Helper()
+	ctx := context.Background()
 	tx, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.TransactionalID("tx"),
 		kgo.DefaultProduceTopic("t"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
@@ -168,24 +196,6 @@ func TestFetchSkipsTransactionGaps(t *testing.T) {
 		if err := tx.EndTransaction(ctx, commit); err != nil {
 			t.Fatal(err)
 		}
-	}
-	ends, err := c.EndOffsets(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ends[0] != 6 {
-		t.Fatalf("end offset %d, want 6 (2 aborted, marker, 2 committed, marker)", ends[0])
-	}
-	got, err := fetchAll(t, c, "t", Range{0, 0, ends[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "0:3=xtrue 0:4=ytrue"; got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-	// A range that ends on the commit marker is complete as well.
-	if got, err := fetchAll(t, c, "t", Range{0, 4, 6}); err != nil || got != "0:4=ytrue" {
-		t.Fatalf("range over the marker: %q, %v", got, err)
 	}
 }
 

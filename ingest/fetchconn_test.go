@@ -118,26 +118,7 @@ func TestFetchConnVersions(t *testing.T) {
 // base and checks that Fetch skips the aborted records and markers.
 func checkTxnGaps(t *testing.T, cluster *kfake.Cluster, c *Client, base int64) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.TransactionalID("tx"),
-		kgo.DefaultProduceTopic("t"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
-	for _, commit := range []kgo.TransactionEndTry{kgo.TryAbort, kgo.TryCommit} {
-		if err := tx.BeginTransaction(); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range []string{"x", "y"} {
-			if err := tx.ProduceSync(ctx, &kgo.Record{Value: []byte(fmt.Sprint(v, commit))}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tx.EndTransaction(ctx, commit); err != nil {
-			t.Fatal(err)
-		}
-	}
+	produceAbortedThenCommitted(t, cluster)
 	got, err := fetchAll(t, c, "t", Range{0, base, base + 6})
 	want := fmt.Sprintf("0:%d=xtrue 0:%d=ytrue", base+3, base+4)
 	if err != nil || got != want {
