@@ -182,10 +182,11 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 		return nil, false, err
 	}
 	start := s.i
-	for {
+	// s.i may pass len(s.b) by one after an escape at the very end.
+	for s.i < len(s.b) {
 		s.i += specialIndex(s.b[s.i:])
 		if s.i >= len(s.b) {
-			return nil, false, s.syntaxErr("unterminated string")
+			break
 		}
 		switch c := s.b[s.i]; {
 		case c == '"':
@@ -199,6 +200,7 @@ func (s *scanner) scanString() (raw []byte, esc bool, err error) {
 			return nil, false, s.syntaxErr("control character in string")
 		}
 	}
+	return nil, false, s.syntaxErr("unterminated string")
 }
 
 // SWAR constants: one byte value repeated in every byte of a word.
