@@ -106,18 +106,28 @@ func dialFetchConn(ctx context.Context, p *fetchPool, node int32, addr string) (
 }
 
 // negotiate asks the broker for its versions and picks the fetch version.
-// ApiVersions v0 is the one version every broker accepts, and its response
-// header never has tags (even when the body is flexible).
+// It asks with ApiVersions v0, which brokers have always served; one that
+// no longer does answers UNSUPPORTED_VERSION in the v0 format with the
+// ApiVersions versions it serves, and negotiate asks again with the
+// highest of those. An ApiVersions response header never has tags (even
+// when the body is flexible).
 func (c *fetchConn) negotiate(ctx context.Context, timeout time.Duration) error {
-	req := kmsg.NewPtrApiVersionsRequest()
-	body, err := c.exchange(ctx, req, false, timeout)
+	resp, err := c.apiVersions(ctx, 0, timeout)
 	if err != nil {
-		return fmt.Errorf("api versions: %w", err)
+		return err
 	}
-	resp := kmsg.NewPtrApiVersionsResponse()
-	resp.Version = req.Version
-	if err := resp.ReadFrom(body); err != nil {
-		return fmt.Errorf("api versions response: %w", err)
+	if resp.ErrorCode == kerr.UnsupportedVersion.Code {
+		v := int16(-1)
+		for _, k := range resp.ApiKeys {
+			if k.ApiKey == resp.Key() {
+				v = min(k.MaxVersion, resp.MaxVersion())
+			}
+		}
+		if v > 0 {
+			if resp, err = c.apiVersions(ctx, v, timeout); err != nil {
+				return err
+			}
+		}
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		return fmt.Errorf("api versions: %w", err)
@@ -135,6 +145,28 @@ func (c *fetchConn) negotiate(ctx context.Context, timeout time.Duration) error 
 		return nil
 	}
 	return fmt.Errorf("%w: it lists no fetch versions", errFetchUnsupported)
+}
+
+// apiVersions sends ApiVersions at version v and decodes the response,
+// whatever its error code.
+func (c *fetchConn) apiVersions(ctx context.Context, v int16, timeout time.Duration) (*kmsg.ApiVersionsResponse, error) {
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.Version = v
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "sluice", "1" // v3+
+	body, err := c.exchange(ctx, req, false, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("api versions: %w", err)
+	}
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = v
+	if err := resp.ReadFrom(body); err != nil {
+		// A broker refusing v answers in the v0 format.
+		resp = kmsg.NewPtrApiVersionsResponse()
+		if err0 := resp.ReadFrom(body); err0 != nil || resp.ErrorCode == 0 {
+			return nil, fmt.Errorf("api versions response: %w", err)
+		}
+	}
+	return resp, nil
 }
 
 // roundTrip sends req and reads the response. req.Version is the highest

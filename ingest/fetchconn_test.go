@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -167,11 +168,14 @@ const (
 type fakeBroker struct {
 	ln       net.Listener
 	fetchMax int16
-	mode     fakeMode
-	batches  []byte
-	fetches  atomic.Int64
-	wg       sync.WaitGroup
-	mu       struct {
+	// apiMin is the oldest ApiVersions it serves: older requests get
+	// UNSUPPORTED_VERSION in the v0 format, as Kafka answers them.
+	apiMin  int16
+	mode    fakeMode
+	batches []byte
+	fetches atomic.Int64
+	wg      sync.WaitGroup
+	mu      struct {
 		sync.Mutex
 		conns map[net.Conn]struct{}
 	}
@@ -238,7 +242,7 @@ func (f *fakeBroker) serve(conn net.Conn) {
 		var body []byte
 		switch key {
 		case 18:
-			body = f.apiVersions()
+			body = f.apiVersions(version)
 		case 1:
 			f.fetches.Add(1)
 			switch f.mode {
@@ -263,11 +267,18 @@ func (f *fakeBroker) serve(conn net.Conn) {
 	}
 }
 
-func (f *fakeBroker) apiVersions() []byte {
+func (f *fakeBroker) apiVersions(version int16) []byte {
 	resp := kmsg.NewPtrApiVersionsResponse()
-	for _, k := range []struct{ key, max int16 }{{18, 3}, {1, f.fetchMax}} {
+	keys := []struct{ key, min, max int16 }{{18, f.apiMin, 3}, {1, 0, f.fetchMax}}
+	if version < f.apiMin {
+		resp.ErrorCode = kerr.UnsupportedVersion.Code
+		keys = keys[:1]
+	} else {
+		resp.Version = version
+	}
+	for _, k := range keys {
 		ak := kmsg.NewApiVersionsResponseApiKey()
-		ak.ApiKey, ak.MaxVersion = k.key, k.max
+		ak.ApiKey, ak.MinVersion, ak.MaxVersion = k.key, k.min, k.max
 		resp.ApiKeys = append(resp.ApiKeys, ak)
 	}
 	return resp.AppendTo(nil)
@@ -512,6 +523,26 @@ func TestFetchConnBrokerFailures(t *testing.T) {
 				t.Fatalf("took %v", d)
 			}
 		})
+	}
+}
+
+// TestFetchConnApiVersionsFallback checks that a broker which no longer
+// serves ApiVersions v0 is asked again at the version it names.
+func TestFetchConnApiVersionsFallback(t *testing.T) {
+	_, c := newKfakeClient(t)
+	node := leaderOf0(t, c)
+	rp := benchResponse(10, 10, math.MaxInt)
+	f := startFakeBroker(t, 16, fakeServe, rp.RecordBatches)
+	f.apiMin = 3
+	pinBroker(c, node, f.addr())
+	n := 0
+	err := c.Fetch(context.Background(), "t", []Range{{0, 0, 10}}, func(*Record) error { n++; return nil })
+	if err != nil || n != 10 {
+		t.Fatalf("fetched %d of 10 records: %v", n, err)
+	}
+	idle, _ := idleConns(c, node)
+	if len(idle) != 1 || idle[0].version != 16 {
+		t.Fatalf("idle conns %v, want one at fetch v16", idle)
 	}
 }
 
