@@ -64,12 +64,10 @@ type Client struct {
 
 	// ends coalesces concurrent EndOffsetsShared calls per topic.
 	ends singleflight.Group
-	// mu guards leaders, the per-topic metadata cache used by Fetch, and
-	// brokers, Fetch's cache of broker addresses by node id.
+	// mu guards leaders, the per-topic metadata cache used by Fetch.
 	mu struct {
 		sync.Mutex
 		leaders map[string]*topicMeta
-		brokers map[int32]string
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -71,7 +69,6 @@ func (c *Client) Fetch(ctx context.Context, topic string, ranges []Range, fn fun
 				return fmt.Errorf("ingest: fetch %q: giving up: %w", topic, retry)
 			}
 			c.forgetMeta(topic)
-			c.forgetBrokers()
 			if err := sleepCtx(ctx, fetchRetryDelay); err != nil {
 				return err
 			}
@@ -121,7 +118,7 @@ func (c *Client) fetchOnce(ctx context.Context, topic string, pending []pendingR
 		return nil, err
 	}
 	req := buildFetch(topic, meta, leader, pending)
-	conn, resp, err := c.sendFetch(ctx, leader, req)
+	conn, resp, err := c.sendFetch(ctx, meta, leader, req)
 	if err != nil {
 		return classifyFetchErr(ctx, err)
 	}
@@ -186,14 +183,14 @@ func buildFetch(topic string, meta *topicMeta, leader int32, pending []pendingRa
 // sendFetch sends req to broker leader on a pooled connection. The caller
 // must put the returned conn back to the pool once done with resp, which
 // aliases the conn's buffer (conn is nil through kgo).
-func (c *Client) sendFetch(ctx context.Context, leader int32, req *kmsg.FetchRequest) (*fetchConn, *kmsg.FetchResponse, error) {
+func (c *Client) sendFetch(ctx context.Context, meta *topicMeta, leader int32, req *kmsg.FetchRequest) (*fetchConn, *kmsg.FetchResponse, error) {
 	if c.fetchViaKgo {
 		resp, err := req.RequestWith(ctx, c.cl.Broker(int(leader)))
 		return nil, resp, err
 	}
-	addr, err := c.brokerAddr(ctx, leader)
-	if err != nil {
-		return nil, nil, err
+	addr, ok := meta.addrs[leader]
+	if !ok {
+		return nil, nil, fmt.Errorf("ingest: broker %d is not in the cluster metadata", leader)
 	}
 	return c.fetch.roundTrip(ctx, leader, addr, req)
 }
@@ -209,41 +206,6 @@ func classifyFetchErr(ctx context.Context, err error) (retry, _ error) {
 		return nil, err
 	}
 	return err, nil
-}
-
-// brokerAddr returns the host:port of broker node, from a cache filled by
-// one metadata request for every broker.
-func (c *Client) brokerAddr(ctx context.Context, node int32) (string, error) {
-	c.mu.Lock()
-	addr, ok := c.mu.brokers[node]
-	c.mu.Unlock()
-	if ok {
-		return addr, nil
-	}
-	md, err := c.adm.BrokerMetadata(ctx)
-	if err != nil {
-		return "", fmt.Errorf("ingest: broker metadata: %w", err)
-	}
-	addrs := make(map[int32]string, len(md.Brokers))
-	for _, b := range md.Brokers {
-		addrs[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
-	}
-	c.mu.Lock()
-	c.mu.brokers = addrs
-	c.mu.Unlock()
-	if addr, ok = addrs[node]; !ok {
-		return "", fmt.Errorf("ingest: broker %d is not in the cluster metadata", node)
-	}
-	return addr, nil
-}
-
-// forgetBrokers drops the broker addresses after a failed fetch: the
-// leader may have moved to a broker, or a broker to an address, that the
-// cache does not know.
-func (c *Client) forgetBrokers() {
-	c.mu.Lock()
-	c.mu.brokers = nil
-	c.mu.Unlock()
 }
 
 func findPending(pending []pendingRange, partition int32) *pendingRange {

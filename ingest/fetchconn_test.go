@@ -77,11 +77,13 @@ func leaderOf0(t testing.TB, c *Client) int32 {
 	return meta.leaders[0]
 }
 
-// pinBroker points Fetch's address cache at addr for node.
+// pinBroker points the cached metadata of topic t at addr for node; the
+// metadata must be cached (leaderOf0).
 func pinBroker(c *Client, node int32, addr string) {
 	c.mu.Lock()
-	c.mu.brokers = map[int32]string{node: addr}
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	m := c.mu.leaders["t"]
+	c.mu.leaders["t"] = &topicMeta{id: m.id, leaders: m.leaders, addrs: map[int32]string{node: addr}}
 }
 
 // TestFetchConnVersions runs exact ranges and transactions through the

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // topicMeta is what Fetch needs to address a topic: its ID (fetch v13+
-// names topics by ID) and the leader broker of each partition.
+// names topics by ID), the leader broker of each partition, and the
+// brokers' addresses, all from one metadata response.
 type topicMeta struct {
 	id      [16]byte
-	leaders []int32 // index = partition
+	leaders []int32          // index = partition
+	addrs   map[int32]string // host:port by broker node id
 }
 
 // EnsureTopic creates topic with the given number of partitions
@@ -64,7 +68,10 @@ func (c *Client) loadMeta(ctx context.Context, topic string) (*topicMeta, error)
 	if td.Err != nil {
 		return nil, fmt.Errorf("ingest: metadata for %q: %w", topic, td.Err)
 	}
-	m := &topicMeta{id: td.ID, leaders: make([]int32, len(td.Partitions))}
+	m := &topicMeta{id: td.ID, leaders: make([]int32, len(td.Partitions)), addrs: make(map[int32]string, len(md.Brokers))}
+	for _, b := range md.Brokers {
+		m.addrs[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
 	for p, pd := range td.Partitions {
 		if p < 0 || int(p) >= len(m.leaders) {
 			return nil, fmt.Errorf("ingest: metadata for %q: partition %d out of %d", topic, p, len(m.leaders))
