@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -41,7 +40,6 @@ func readBatchStats(ctx context.Context, pgAddr string) (batchStats, error) {
 		proc = append(proc, time.Duration(p*float64(time.Millisecond)))
 		sched = append(sched, time.Duration(s*float64(time.Millisecond)))
 	}
-	slices.Sort(rows)
 	return batchStats{n: len(rows), rows: summarise(rows), processing: summarise(proc), schedule: summarise(sched)}, nil
 }
 
