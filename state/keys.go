@@ -81,7 +81,13 @@ func decodeInt64(b []byte) int64 {
 // operator of one query. It is the inclusive lower bound of a scan over that
 // operator's windows.
 func WindowKeyPrefix(query string, op uint32) []byte {
-	dst := appendString([]byte{prefixWindow}, query)
+	return opKeyPrefix(prefixWindow, query, op)
+}
+
+// opKeyPrefix is the prefix of one operator's (window, group) entries in
+// family prefix: the window state and the spill share this layout.
+func opKeyPrefix(prefix byte, id string, op uint32) []byte {
+	dst := appendString([]byte{prefix}, id)
 	return binary.BigEndian.AppendUint32(dst, op)
 }
 
@@ -91,8 +97,14 @@ func WindowKeyPrefix(query string, op uint32) []byte {
 // WindowKeyPrefix to WindowKeyUpperBound(watermark) visits exactly the
 // windows that ended at or before the watermark, ordered by end.
 func AppendWindowKey(dst []byte, query string, op uint32, end, start int64, group []byte) []byte {
-	dst = append(dst, prefixWindow)
-	dst = appendString(dst, query)
+	return appendOpKey(dst, prefixWindow, query, op, end, start, group)
+}
+
+// appendOpKey appends the key of one (window, group) entry of operator op
+// of id in family prefix (see AppendWindowKey for the order it keeps).
+func appendOpKey(dst []byte, prefix byte, id string, op uint32, end, start int64, group []byte) []byte {
+	dst = append(dst, prefix)
+	dst = appendString(dst, id)
 	dst = binary.BigEndian.AppendUint32(dst, op)
 	dst = appendInt64(dst, end)
 	dst = appendInt64(dst, start)

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -27,18 +26,12 @@ import (
 // SpillKeyPrefix returns the prefix of every spill key of operator op of
 // spill id: the inclusive lower bound of a scan over its entries.
 func SpillKeyPrefix(id string, op uint32) []byte {
-	dst := appendString([]byte{prefixSpill}, id)
-	return binary.BigEndian.AppendUint32(dst, op)
+	return opKeyPrefix(prefixSpill, id, op)
 }
 
 // AppendSpillKey appends to dst the spill key of one (window, group) entry.
 func AppendSpillKey(dst []byte, id string, op uint32, end, start int64, group []byte) []byte {
-	dst = append(dst, prefixSpill)
-	dst = appendString(dst, id)
-	dst = binary.BigEndian.AppendUint32(dst, op)
-	dst = appendInt64(dst, end)
-	dst = appendInt64(dst, start)
-	return append(dst, group...)
+	return appendOpKey(dst, prefixSpill, id, op, end, start, group)
 }
 
 // SpillKeyUpperBound returns the exclusive upper bound of the spill keys of
