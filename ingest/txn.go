@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -34,6 +35,9 @@ type TxnProducer struct {
 	txnID string
 	// inTxn: a transaction was begun and neither committed nor aborted.
 	inTxn bool
+	// settled holds the topics whose partitions the client is known to
+	// have stored (see settle). Reset with the client.
+	settled map[string]bool
 	// reopens counts the recoveries of Produce (for tests).
 	reopens int
 }
@@ -81,7 +85,7 @@ func (p *TxnProducer) open(ctx context.Context) error {
 		cl.Close()
 		return fmt.Errorf("ingest: init producer id for %q: %w", p.txnID, err)
 	}
-	p.cl = cl
+	p.cl, p.settled = cl, make(map[string]bool)
 	return nil
 }
 
@@ -92,14 +96,13 @@ func (p *TxnProducer) open(ctx context.Context) error {
 // readers only at Commit. After an error the transaction is doomed: Abort
 // it (its records are discarded) before producing again.
 //
-// A call that begins a transaction and fails is retried once on a fresh
-// client: franz-go v1.22.2 occasionally sends the first produce after an
-// EndTxn with the previous transaction's sequence or partition state (a
-// race with its handling of the last response), which the broker rejects
-// with OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_TXN_STATE and which leaves
-// the producer id unusable. Nothing else is in that transaction yet, and
-// the fresh client's InitProducerID aborts whatever the failed call wrote,
-// so the retry loses and duplicates nothing.
+// A call that begins a transaction and fails with
+// OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_TXN_STATE is retried once on a
+// fresh client: either leaves franz-go's producer id unusable. The known
+// cause, a partition whose sequence the epoch bump missed, is what settle
+// prevents; the retry stays for causes not known. Nothing else is in that
+// transaction yet, and the fresh client's InitProducerID aborts whatever
+// the failed call wrote, so the retry loses and duplicates nothing.
 func (p *TxnProducer) Produce(ctx context.Context, topic string, recs []*Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -148,6 +151,56 @@ func (p *TxnProducer) produce(ctx context.Context, topic string, recs []*Record)
 		recs[i].Partition = krs[i].Partition
 		recs[i].Offset = krs[i].Offset
 		recs[i].Timestamp = krs[i].Timestamp
+	}
+	if !p.settled[topic] {
+		if err := p.settle(ctx, topic); err != nil {
+			return err
+		}
+		p.settled[topic] = true
+	}
+	return nil
+}
+
+// settleTimeout bounds settle.
+const settleTimeout = 10 * time.Second
+
+// unplaceable is a partition no topic has: a record asking for it fails
+// in franz-go's partitioning, before it is buffered or sent.
+const unplaceable = math.MaxInt32
+
+// settle returns once the client has stored topic's partitions.
+//
+// franz-go v1.22.2 partitions the records that waited for a topic's first
+// metadata before it stores the topic's partitions (storePartitionsUpdate
+// stores them in a deferred call), so the first produce to a topic can be
+// acknowledged, and the caller move on to Commit, while the client's list
+// of the topic's partitions is still empty. EndTransaction, which finds
+// the partitions a transaction wrote to in that list, then sees none and
+// turns the commit into an abort, returning nil: the records are silently
+// lost. And the epoch bump at the end of the transaction misses the
+// partitions' sequence reset, so the next transaction's first produce
+// fails with OUT_OF_ORDER_SEQUENCE_NUMBER.
+//
+// A record for an unplaceable partition takes the same lookup, which,
+// while the partitions are not stored, waits for the lock they are stored
+// under; then it fails to be partitioned, and nothing is sent. Its error
+// is the expected outcome; success would mean a record went out.
+//
+// The wait is bounded by settleTimeout, in case a franz-go release holds
+// such a record instead of failing it.
+func (p *TxnProducer) settle(ctx context.Context, topic string) error {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	p.cl.Produce(ctx, &kgo.Record{Topic: topic, Partition: unplaceable}, func(_ *kgo.Record, err error) {
+		done <- err
+	})
+	err := <-done
+	switch {
+	case ctx.Err() != nil: // the record may have failed without waiting
+		return fmt.Errorf("ingest: transactional produce %q to %q: settling the topic: %w", p.txnID, topic, ctx.Err())
+	case err == nil:
+		return fmt.Errorf("ingest: transactional produce %q: partition %d of %q accepted a record", p.txnID, unplaceable, topic)
 	}
 	return nil
 }
