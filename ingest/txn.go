@@ -184,7 +184,10 @@ const unplaceable = math.MaxInt32
 // A record for an unplaceable partition takes the same lookup, which,
 // while the partitions are not stored, waits for the lock they are stored
 // under; then it fails to be partitioned, and nothing is sent. Its error
-// is the expected outcome; success would mean a record went out.
+// is the expected outcome; success would mean a record went out. franz-go
+// fails a record before that lookup only for causes that cannot hold here,
+// just after a produce to the topic in this transaction succeeded: no
+// topic, no transaction, a record over the size limit.
 //
 // The wait is bounded by settleTimeout, in case a franz-go release holds
 // such a record instead of failing it.
