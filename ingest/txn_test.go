@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -273,5 +274,43 @@ func TestTxnProducerManyCommits(t *testing.T) {
 	}
 	if reopens > 0 {
 		t.Errorf("%d produces in 60 producers needed a fresh client", reopens)
+	}
+}
+
+// TestTxnProducerSettle checks what settle relies on in franz-go: a record
+// for an unplaceable partition fails at once, sends nothing, and leaves the
+// transaction committable. A franz-go release that held such a record
+// would make settle wait out settleTimeout and fail here.
+func TestTxnProducerSettle(t *testing.T) {
+	ctx := context.Background()
+	cluster, c := newTestClient(t, 1, "s")
+	p := newTestTxnProducer(t, cluster.ListenAddrs(), "settle")
+	defer p.Close()
+	if err := p.Produce(ctx, "s", vals("s1")); err != nil {
+		t.Fatal(err)
+	}
+	if !p.settled["s"] {
+		t.Fatal("topic not settled after its first produce")
+	}
+	start := time.Now()
+	if err := p.settle(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > settleTimeout/2 {
+		t.Fatalf("settle took %v", d)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := p.settle(cancelled, "s"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("settle with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if err := p.Produce(ctx, "s", vals("s2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, end := readCommitted(t, c, "s"); got != "s1 s2" || end != 3 {
+		t.Fatalf("after commit: %q, end %d; want s1 s2 and their commit marker only", got, end)
 	}
 }
