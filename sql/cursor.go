@@ -28,6 +28,12 @@ func (c *cursor) next() token {
 
 func (c *cursor) atEnd() bool { return c.peek().kind == tkEOF }
 
+// textFrom returns the source from token t to the end of the statement's
+// last token: whitespace and comments after it are not part of the text.
+func (c *cursor) textFrom(t token) string {
+	return c.src[t.start:c.toks[len(c.toks)-2].end]
+}
+
 // accept consumes the keyword kw if it is next.
 func (c *cursor) accept(kw string) bool {
 	if c.peek().is(kw) {

@@ -70,11 +70,7 @@ func (p *Parser) Parse(query string) ([]Statement, error) {
 }
 
 // stmtText returns the source text of the statement held by c.
-func stmtText(c *cursor) string {
-	first := c.toks[0]
-	last := c.toks[len(c.toks)-2]
-	return c.src[first.start:last.end]
-}
+func stmtText(c *cursor) string { return c.textFrom(c.toks[0]) }
 
 // parseStatement dispatches on the statement's first keyword.
 func (p *Parser) parseStatement(c *cursor) (Statement, error) {

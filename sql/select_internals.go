@@ -75,8 +75,7 @@ func (p *Parser) parseSelect(c *cursor) (*Select, error) {
 	if err := si.checkUnsupported(first); err != nil {
 		return nil, err
 	}
-	last := c.toks[len(c.toks)-2]
-	return &Select{StmtBase: StmtBase{SQL: c.src[first.start:last.end]}, sel: si}, nil
+	return &Select{StmtBase: StmtBase{SQL: c.textFrom(first)}, sel: si}, nil
 }
 
 // parseTiDB runs the TiDB parser. A panic inside it (its test driver

@@ -82,9 +82,9 @@ func parseSet(c *cursor, base StmtBase) (Statement, error) {
 		// Isolation levels are accepted and ignored: Sluice has no
 		// transactions over streams.
 		s.Name = "transaction"
-		// Up to the last token's end: a trailing comment is not part
-		// of the value (nor of the statement's text).
-		s.Value = c.src[c.peek().start:c.toks[len(c.toks)-2].end]
+		// A trailing comment is not part of the value, as it is not of
+		// the statement's text.
+		s.Value = c.textFrom(c.peek())
 		return s, nil
 	}
 	if c.acceptSeq("time", "zone") {
